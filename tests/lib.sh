@@ -54,6 +54,21 @@ fails_with() {
 	fi
 }
 
+# exits_with NAME STATUS COMMAND...: the command must exit with STATUS
+# (2 for command-line mistakes)
+exits_with() {
+	local name=$1 want=$2 got=0; shift 2
+	tap_n=$((tap_n + 1))
+	"$@" >"$TMP/.out" 2>&1 || got=$?
+	if [ "$got" -eq "$want" ]; then
+		echo "ok $tap_n - $name (exit $want)"
+	else
+		tap_failed=$((tap_failed + 1))
+		echo "not ok $tap_n - $name (exit $got, want $want)"
+		sed 's/^/#   /' "$TMP/.out" | head -40
+	fi
+}
+
 is() {	# is NAME GOT WANT
 	tap_n=$((tap_n + 1))
 	if [ "$2" = "$3" ]; then

@@ -1,12 +1,414 @@
+/*
+ * uk feed verify: everything a host checks on a feed, offline.
+ *
+ * The checks run in the order a host must run them: the signature first
+ * (nothing in the feed, the trusted comment included, may be believed
+ * before), then that the trusted comment repeats the feed's uri, serial and
+ * expiry, then the uri, the dates and the serial against what the caller
+ * last accepted, and last the digests of the images found on disk.
+ * `uk feed add|ls|refresh` join this file with the daemon.
+ */
 #include "config.h"
-/* PLACEHOLDER */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "feed.h"
+#include "fileio.h"
+#include "minisign.h"
+#include "trust.h"
+
+struct fv_opts {
+	const char *feed;
+	const char *pubkey;
+	const char *pubkey_b64;
+	const char *sig;
+	const char *uri;
+	const char *last_serial;
+	const char *last_sha256;
+	int json;
+};
+
+/* What was checked, for the report. */
+struct fv_state {
+	struct sig_signature sig;
+	struct feed *feed;
+	uint8_t digest[SHA256_LEN];
+	char domain[TRUST_DOMAIN_MAX];
+	json_object *images;	/* per implementation, for --json */
+	int images_checked;
+};
+
+/* Finds "key:" in a tab-separated trusted comment; copies its value. */
+static int
+fv_comment_field(const char *tc, const char *key, char *out, size_t outsz)
+{
+	size_t klen = strlen(key), n;
+	const char *p = tc, *end;
+
+	while (*p != '\0') {
+		end = strchr(p, '\t');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > klen && strncmp(p, key, klen) == 0 &&
+		    p[klen] == ':') {
+			n = (size_t)(end - p) - klen - 1;
+			if (n >= outsz)
+				return -1;
+			memcpy(out, p + klen + 1, n);
+			out[n] = '\0';
+			return 0;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return -1;
+}
+
+/* The trusted comment is what `minisign -V` shows a person: it must say the
+ * same as the feed, or a reader of it would be misled. */
+static int
+fv_check_comment(const struct fv_state *st, struct err *e)
+{
+	const char *tc = st->sig.trusted_comment;
+	char uri[FEED_URL_MAX + 1], serial[32], exp[FEED_TIME_LEN + 1],
+	    want[32];
+
+	if (fv_comment_field(tc, "uri", uri, sizeof(uri)) == -1 ||
+	    fv_comment_field(tc, "serial", serial, sizeof(serial)) == -1 ||
+	    fv_comment_field(tc, "expires", exp, sizeof(exp)) == -1)
+		return err_set(e, "feed_comment_mismatch",
+		    "the trusted comment '%s' does not name the feed's uri, "
+		    "serial and expires", tc);
+	if (strcmp(uri, st->feed->uri) != 0)
+		return err_set(e, "feed_comment_mismatch",
+		    "the trusted comment says uri %s, the feed %s", uri,
+		    st->feed->uri);
+	snprintf(want, sizeof(want), "%" PRIu64, st->feed->serial);
+	if (strcmp(serial, want) != 0)
+		return err_set(e, "feed_comment_mismatch",
+		    "the trusted comment says serial %s, the feed %s", serial,
+		    want);
+	feed_format_time(st->feed->expires, want);
+	if (strcmp(exp, want) != 0)
+		return err_set(e, "feed_comment_mismatch",
+		    "the trusted comment says expires %s, the feed %s", exp,
+		    want);
+	return 0;
+}
+
+static int
+fv_check_uri(const struct fv_opts *o, const struct feed *f, struct err *e)
+{
+	size_t i;
+
+	if (o->uri == NULL || strcmp(o->uri, f->uri) == 0)
+		return 0;
+	for (i = 0; i < f->nmirrors; i++)
+		if (strcmp(o->uri, f->mirrors[i]) == 0)
+			return 0;
+	return err_set(e, "feed_uri_mismatch",
+	    "the feed says it is %s, not %s (nor one of its %zu mirrors)",
+	    f->uri, o->uri, f->nmirrors);
+}
+
+static int
+fv_check_serial(const struct fv_opts *o, const struct fv_state *st,
+    struct err *e)
+{
+	struct trust_feed_state prev;
+	char *end;
+
+	if (o->last_serial == NULL)
+		return 0;
+	memset(&prev, 0, sizeof(prev));
+	errno = 0;
+	prev.serial = strtoull(o->last_serial, &end, 10);
+	if (errno != 0 || *end != '\0' || *o->last_serial == '\0')
+		return err_set(e, ERR_INVALID, "--last-serial '%s' is not a "
+		    "number", o->last_serial);
+	if (o->last_sha256 == NULL)
+		memcpy(prev.sha256, st->digest, SHA256_LEN);
+	else if (hex_decode(o->last_sha256, prev.sha256, SHA256_LEN) == -1)
+		return err_set(e, ERR_INVALID, "--last-sha256 needs 64 hex "
+		    "digits");
+	switch (trust_serial_check(&prev, st->feed->serial, st->digest, e)) {
+	case TRUST_SERIAL_NEW:
+	case TRUST_SERIAL_UNCHANGED:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Hashes the images whose href resolves to a file that exists here. */
+static int
+fv_check_images(const struct fv_opts *o, struct fv_state *st, struct err *e)
+{
+	char path[PATH_MAX], hex[SHA256_HEX_LEN + 1];
+	const struct feed_impl *impl;
+	uint8_t digest[SHA256_LEN];
+	uint64_t size;
+	json_object *j;
+	const char *status;
+	int bad = 0;
+	size_t i;
+
+	st->images = json_object_new_array();
+	for (i = 0; i < st->feed->nimpls; i++) {
+		impl = &st->feed->impls[i];
+		status = "ok";
+		if (feed_resolve_href(o->feed, impl->image.href, path,
+		    sizeof(path), e) == -1)
+			return -1;
+		if (strstr(path, "://") != NULL || access(path, F_OK) == -1) {
+			status = "not present locally";
+		} else if (sha256_file(path, digest, &size, e) == -1) {
+			return -1;
+		} else if (size != impl->image.size) {
+			status = "size mismatch";
+			err_set(e, "image_size_mismatch", "%s: %" PRIu64
+			    " bytes, the feed says %" PRIu64, path, size,
+			    impl->image.size);
+			bad++;
+		} else {
+			hex_encode(digest, SHA256_LEN, hex);
+			if (strcmp(hex, impl->image.sha256) != 0) {
+				status = "sha256 mismatch";
+				err_set(e, "image_digest_mismatch", "%s: sha256 "
+				    "%s, the feed says %s", path, hex,
+				    impl->image.sha256);
+				bad++;
+			} else {
+				st->images_checked++;
+			}
+		}
+		if (!o->json)
+			printf("image %s %s: %s (%s)\n", impl->version,
+			    impl->arch, status, path);
+		j = json_object_new_object();
+		json_object_object_add(j, "version",
+		    json_object_new_string(impl->version));
+		json_object_object_add(j, "path", json_object_new_string(path));
+		json_object_object_add(j, "status",
+		    json_object_new_string(status));
+		json_object_array_add(st->images, j);
+	}
+	return bad ? -1 : 0;
+}
+
+static int
+fv_load(const struct fv_opts *o, struct fv_state *st, struct sig_pubkey *pk,
+    struct err *e)
+{
+	char sigpath[PATH_MAX], *buf = NULL;
+	size_t len;
+	int rc = -1;
+
+	if (o->pubkey_b64 != NULL) {
+		if (sig_pubkey_from_base64(o->pubkey_b64, pk, e) == -1)
+			return -1;
+	} else if (sig_pubkey_load(o->pubkey, pk, e) == -1) {
+		return -1;
+	}
+	if (o->sig != NULL)
+		snprintf(sigpath, sizeof(sigpath), "%s", o->sig);
+	else
+		snprintf(sigpath, sizeof(sigpath), "%s.minisig", o->feed);
+	if (sig_signature_load(sigpath, &st->sig, e) == -1)
+		return -1;
+	if (fileio_read(o->feed, FEED_MAX_SIZE, &buf, &len, e) == -1)
+		return -1;
+	sha256_buf(buf, len, st->digest);
+	if (sig_verify(pk, &st->sig, buf, len, 0, e) == -1) {
+		err_prefix(e, "%s", o->feed);
+		goto out;
+	}
+	if (feed_parse(buf, len, &st->feed, e) == -1) {
+		err_prefix(e, "%s", o->feed);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+static void
+fv_report(const struct fv_opts *o, const struct fv_state *st,
+    const struct sig_pubkey *pk)
+{
+	char keyid[SIG_KEYID_HEX_LEN + 1], exp[FEED_TIME_LEN + 1],
+	    hex[SHA256_HEX_LEN + 1];
+	json_object *j;
+
+	sig_keyid_format(pk->keyid, keyid);
+	feed_format_time(st->feed->expires, exp);
+	hex_encode(st->digest, SHA256_LEN, hex);
+	if (!o->json) {
+		printf("feed %s: verified\n"
+		    "  signature  key %s (%s)\n"
+		    "  uri        %s (domain %s)\n"
+		    "  serial     %" PRIu64 "\n"
+		    "  expires    %s\n"
+		    "  images     %d of %zu checked here\n", o->feed, keyid,
+		    sig_alg_name(st->sig.alg), st->feed->uri, st->domain,
+		    st->feed->serial, exp, st->images_checked,
+		    st->feed->nimpls);
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "feed", json_object_new_string(o->feed));
+	json_object_object_add(j, "verified", json_object_new_boolean(1));
+	json_object_object_add(j, "key_id", json_object_new_string(keyid));
+	json_object_object_add(j, "algorithm",
+	    json_object_new_string(sig_alg_name(st->sig.alg)));
+	json_object_object_add(j, "trusted_comment",
+	    json_object_new_string(st->sig.trusted_comment));
+	json_object_object_add(j, "uri", json_object_new_string(st->feed->uri));
+	json_object_object_add(j, "domain", json_object_new_string(st->domain));
+	json_object_object_add(j, "serial",
+	    json_object_new_int64((int64_t)st->feed->serial));
+	json_object_object_add(j, "expires", json_object_new_string(exp));
+	json_object_object_add(j, "sha256", json_object_new_string(hex));
+	json_object_object_add(j, "images", json_object_get(st->images));
+	cli_json_print(j);
+}
+
+static const struct option fv_longopts[] = {
+	{ "pubkey", required_argument, NULL, 'p' },
+	{ "pubkey-string", required_argument, NULL, 'P' },
+	{ "sig", required_argument, NULL, 'x' },
+	{ "uri", required_argument, NULL, 'u' },
+	{ "last-serial", required_argument, NULL, 'l' },
+	{ "last-sha256", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+fv_parse_args(const struct cli_cmd *cmd, int argc, char **argv,
+    struct fv_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->pubkey = "uk.pub";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:P:x:u:l:d:jh", fv_longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'p': o->pubkey = optarg; break;
+		case 'P': o->pubkey_b64 = optarg; break;
+		case 'x': o->sig = optarg; break;
+		case 'u': o->uri = optarg; break;
+		case 'l': o->last_serial = optarg; break;
+		case 'd': o->last_sha256 = optarg; break;
+		case 'j': o->json = cli_json = 1; break;
+		case 'h': cli_help(cmd, stdout); return 1;
+		default: return cli_usage(cmd, "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage(cmd, "name one FEED file");
+	if (o->last_sha256 != NULL && o->last_serial == NULL)
+		return cli_usage(cmd, "--last-sha256 goes with --last-serial");
+	o->feed = argv[optind];
+	return 0;
+}
+
+static int
+feed_verify(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct fv_opts o;
+	struct fv_state st;
+	struct sig_pubkey pk;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	memset(&st, 0, sizeof(st));
+	if ((rc = fv_parse_args(cmd, argc, argv, &o)) != 0)
+		return rc == 1 ? CLI_EXIT_OK : rc;
+	rc = CLI_EXIT_FAIL;
+	if (fv_load(&o, &st, &pk, &e) == -1) {
+		cli_error(cmd, &e, strncmp(e.code, "sig_", 4) == 0 ?
+		    "check --pubkey: is this the publisher's key?" : NULL);
+		goto out;
+	}
+	if (fv_check_comment(&st, &e) == -1 || fv_check_uri(&o, st.feed, &e) ==
+	    -1 || trust_domain_of_uri(st.feed->uri, st.domain, &e) == -1 ||
+	    trust_time_check(st.feed->published, st.feed->expires, time(NULL),
+	    &e) != TRUST_TIME_OK || fv_check_serial(&o, &st, &e) == -1) {
+		cli_error(cmd, &e, strcmp(e.code, "feed_expired") == 0 ?
+		    "the publisher must re-sign it: uk publish --feed FEED "
+		    "--key SECKEY" : NULL);
+		goto out;
+	}
+	if (fv_check_images(&o, &st, &e) == -1) {
+		cli_error(cmd, &e, NULL);
+		goto out;
+	}
+	fv_report(&o, &st, &pk);
+	rc = CLI_EXIT_OK;
+out:
+	if (st.images != NULL)
+		json_object_put(st.images);
+	feed_free(st.feed);
+	return rc;
+}
+
+static const struct cli_cmd feed_verify_cmd = {
+	"feed verify",
+	"FEED [-p PUBKEY | -P KEYSTRING] [-x SIGFILE] [--uri URL]\n"
+	"       [--last-serial N [--last-sha256 HEX]] [--json]",
+	"check a feed's signature, uri, serial, expiry and local image digests",
+	"  -p, --pubkey PUBKEY       the publisher's public key file "
+	"(default uk.pub)\n"
+	"  -P, --pubkey-string KEY   the public key as a base64 string\n"
+	"  -x, --sig SIGFILE         the signature (default FEED.minisig)\n"
+	"  -u, --uri URL             the URL the feed was fetched from: it "
+	"must be the\n"
+	"                            feed's uri or one of its mirrors\n"
+	"  -l, --last-serial N       the serial last accepted: a lower one is "
+	"a rollback\n"
+	"  -d, --last-sha256 HEX     the digest of the feed last accepted: "
+	"the same serial\n"
+	"                            with other bytes is equivocation\n"
+	"  -j, --json                print the result as JSON\n"
+	"  -h, --help                show this help\n",
+	NULL,
+};
 
 static int
 exec_feed(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	fprintf(stderr, "uk feed: not written yet\n");
-	return CLI_EXIT_FAIL;
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		cli_help(cmd, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "verify") == 0)
+		return feed_verify(&feed_verify_cmd, argc - 1, argv + 1);
+	return cli_usage(cmd, "unknown subcommand '%s'", argv[1]);
 }
 
-const struct cli_cmd cli_cmd_feed = { "feed", "", "(not written yet)", "", exec_feed };
+const struct cli_cmd cli_cmd_feed = {
+	"feed",
+	"verify FEED [options]",
+	"work with feeds (today: verify one)",
+	"Subcommands:\n"
+	"  verify    check a feed's signature, uri, serial, expiry and the "
+	"digests of\n"
+	"            images present locally; 'uk feed verify --help' lists "
+	"its options\n",
+	exec_feed,
+};
