@@ -46,7 +46,7 @@ fails_with "signing with another key" publish_key_changed \
 fails_with "a key file is not an image" ustar_truncated \
 	$UK publish --feed feeds/floor.json --key k.key k.pub
 head -c 2048 /dev/zero | tr '\0' 'A' >feeds/junk.ukimg
-fails_with "512-byte blocks of junk are not an image" ustar_bad_checksum \
+fails_with "512-byte blocks of junk are not an image" ustar_bad_magic \
 	$UK publish --feed feeds/floor.json --key k.key feeds/junk.ukimg
 is "the feed is untouched by every failure" "$(snapshot)" "$before"
 ok "no temporary files left" sh -c '! ls -a feeds | grep -q "\.tmp\."'
