@@ -15,7 +15,7 @@ err_clear(struct err *e)
 	e->msg[0] = '\0';
 }
 
-static void
+__attribute__((format(printf, 3, 0))) static void
 err_vset(struct err *e, const char *code, const char *fmt, va_list ap)
 {
 	e->code = code;
