@@ -60,6 +60,22 @@ void cli_json_print(json_object *obj);
 int cli_password(const char *prompt, int confirm, const char *file,
     char *buf, size_t bufsz, struct err *e);
 
+struct sig_seckey;
+
+/* The default secret key, $HOME/.uk/uk.key, into (out); with (create_dir)
+ * $HOME/.uk is made (mode 0700) when missing. */
+int cli_default_seckey(char *out, size_t outsz, int create_dir,
+    struct err *e);
+
+/* Loads the secret key (path), or the default one when NULL, into locked
+ * memory; its password, only if it is encrypted, comes as cli_password()
+ * says.  Release (*out) with sig_seckey_free(). */
+int cli_seckey_load(const char *path, const char *password_file,
+    struct sig_seckey **out, struct err *e);
+
+/* What to tell a user whose key failed to load with (e), or NULL. */
+const char *cli_seckey_hint(const struct err *e);
+
 /* Parses "30d", "12h", "90m", "45s" or a bare number of seconds. */
 int cli_parse_duration(const char *s, long long *secs);
 

@@ -16,36 +16,12 @@
 #include "minisign.h"
 
 #define DEFAULT_PUBKEY "./uk.pub"
-#define DEFAULT_SECKEY_DIR ".uk"
-#define DEFAULT_SECKEY "uk.key"
 
 struct keygen_opts {
 	const char *pkpath, *skpath, *comment, *pwfile;
 	int unencrypted, force;
 	struct sig_kdf_limits limits;
 };
-
-/* $HOME/.uk/uk.key, creating $HOME/.uk (0700) on the way. */
-static int
-default_seckey(char *out, size_t outsz, struct err *e)
-{
-	const char *home = getenv("HOME");
-	struct stat st;
-
-	if (home == NULL || home[0] == '\0')
-		return err_set(e, ERR_INVALID, "HOME is not set");
-	if ((size_t)snprintf(out, outsz, "%s/%s", home, DEFAULT_SECKEY_DIR) >=
-	    outsz)
-		return err_set(e, ERR_INVALID, "HOME is too long");
-	if (mkdir(out, 0700) == -1 && errno != EEXIST)
-		return err_errno(e, ERR_IO, errno, "creating %s", out);
-	if (stat(out, &st) == -1 || !S_ISDIR(st.st_mode))
-		return err_set(e, ERR_IO, "%s is not a directory", out);
-	if ((size_t)snprintf(out, outsz, "%s/%s/%s", home, DEFAULT_SECKEY_DIR,
-	    DEFAULT_SECKEY) >= outsz)
-		return err_set(e, ERR_INVALID, "HOME is too long");
-	return 0;
-}
 
 static int
 refuse_existing(const char *path, struct err *e)
@@ -222,7 +198,7 @@ exec_keygen(const struct cli_cmd *cmd, int argc, char **argv)
 	if (o.comment != NULL && sig_comment_check(o.comment, 0, &e) == -1)
 		return cli_error(cmd, &e, "give -c a single line");
 	if (o.skpath == NULL) {
-		if (default_seckey(skdefault, sizeof(skdefault), &e) == -1)
+		if (cli_default_seckey(skdefault, sizeof(skdefault), 1, &e) == -1)
 			return cli_error(cmd, &e, "name the key with -s");
 		o.skpath = skdefault;
 	}

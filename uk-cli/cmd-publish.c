@@ -187,15 +187,6 @@ out:
 	return rc;
 }
 
-static int
-publish_getpw(void *arg, char *buf, size_t bufsz, struct err *e)
-{
-	const struct publish_opts *o = arg;
-
-	return cli_password("Password for the secret key: ", 0,
-	    o->password_file, buf, bufsz, e);
-}
-
 /* Refuses to re-sign a feed whose current signature came from another key,
  * unless --force: a wrong -s would otherwise lock every host out. */
 static int
@@ -395,10 +386,9 @@ exec_publish(const struct cli_cmd *cmd, int argc, char **argv)
 	} else if (access(o.feed, F_OK) == -1) {
 		return cli_usage(cmd, "name at least one IMAGE for a new feed");
 	}
-	if (sig_seckey_load(o.key, publish_getpw, &o, &sk, &e) == -1)
-		return cli_error(cmd, &e, "the secret key is the one "
-		    "'uk keygen' wrote (-s); its password can come from "
-		    "--password-file or UK_PASSWORD");
+	if (cli_seckey_load(o.key, o.password_file, &sk, &e) == -1)
+		return cli_error(cmd, &e, "%s", cli_seckey_hint(&e) ?
+		    cli_seckey_hint(&e) : "is --key the file 'uk keygen' wrote?");
 	sig_seckey_pubkey(sk, &pk);
 	rc = CLI_EXIT_FAIL;
 	if (publish_check_key(&o, &pk, &e) == -1) {

@@ -16,33 +16,6 @@ struct sign_opts {
 	enum sig_alg alg;
 };
 
-struct pw_source {
-	const char *file, *keypath;
-};
-
-/* sig_seckey_load() asks through this only when the key is encrypted. */
-static int
-ask_password(void *arg, char *buf, size_t bufsz, struct err *e)
-{
-	const struct pw_source *src = arg;
-	char prompt[4200];
-
-	snprintf(prompt, sizeof(prompt), "Password for %s: ", src->keypath);
-	return cli_password(prompt, 0, src->file, buf, bufsz, e);
-}
-
-static int
-default_seckey(char *out, size_t outsz, struct err *e)
-{
-	const char *home = getenv("HOME");
-
-	if (home == NULL || home[0] == '\0')
-		return err_set(e, ERR_INVALID, "HOME is not set");
-	if ((size_t)snprintf(out, outsz, "%s/.uk/uk.key", home) >= outsz)
-		return err_set(e, ERR_INVALID, "HOME is too long");
-	return 0;
-}
-
 /* minisign's default: "timestamp:<unix>\tfile:<basename>[\thashed]". */
 static int
 default_trusted(const char *file, enum sig_alg alg, char *out, size_t outsz,
@@ -106,24 +79,6 @@ sign_one(const struct sign_opts *o, const struct sig_seckey *sk,
 	return 0;
 }
 
-static const char *
-load_hint(const struct err *e)
-{
-	if (strcmp(e->code, "key_checksum_mismatch") == 0)
-		return "check the password (--password-file, UK_PASSWORD or "
-		    "the terminal)";
-	if (strcmp(e->code, "password_unavailable") == 0)
-		return "use --password-file F or set UK_PASSWORD";
-	if (strcmp(e->code, "key_kdf_limits") == 0)
-		return "this key file asks for absurd scrypt limits; do not "
-		    "use it";
-	if (strncmp(e->code, "key_", 4) == 0)
-		return "is -s a minisign secret key file?";
-	if (strcmp(e->code, ERR_IO) == 0)
-		return "make a key pair with 'uk keygen' or name one with -s";
-	return NULL;
-}
-
 static const struct option sign_longopts[] = {
 	{ "password-file", required_argument, NULL, 'F' },
 	{ "json", no_argument, NULL, 'j' },
@@ -137,9 +92,7 @@ exec_sign(const struct cli_cmd *cmd, int argc, char **argv)
 	struct sign_opts o = { NULL, NULL, NULL, NULL, NULL,
 		SIG_ALG_PREHASHED };
 	struct sig_seckey *sk = NULL;
-	struct pw_source src;
 	json_object *list = NULL;
-	char skdefault[4096];
 	const char *hint;
 	struct err e;
 	int c, i, comment, rc = CLI_EXIT_OK;
@@ -185,15 +138,8 @@ exec_sign(const struct cli_cmd *cmd, int argc, char **argv)
 	    (o.untrusted != NULL && sig_comment_check(o.untrusted, 0,
 	    &e) == -1))
 		return cli_error(cmd, &e, "comments are single lines");
-	if (o.skpath == NULL) {
-		if (default_seckey(skdefault, sizeof(skdefault), &e) == -1)
-			return cli_error(cmd, &e, "name the key with -s");
-		o.skpath = skdefault;
-	}
-	src.file = o.pwfile;
-	src.keypath = o.skpath;
-	if (sig_seckey_load(o.skpath, ask_password, &src, &sk, &e) == -1) {
-		if ((hint = load_hint(&e)) == NULL)
+	if (cli_seckey_load(o.skpath, o.pwfile, &sk, &e) == -1) {
+		if ((hint = cli_seckey_hint(&e)) == NULL)
 			return cli_error(cmd, &e, NULL);
 		return cli_error(cmd, &e, "%s", hint);
 	}

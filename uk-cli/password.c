@@ -3,14 +3,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli.h"
+#include "minisign.h"
 
 /*
  * Passwords go straight into the caller's (locked) buffer; nothing here
@@ -233,4 +236,75 @@ cli_password(const char *prompt, int confirm, const char *file, char *buf,
 	if ((env = getenv("UK_PASSWORD")) != NULL)
 		return password_from_env(env, buf, bufsz, e);
 	return password_from_tty(prompt, confirm, buf, bufsz, e);
+}
+
+int
+cli_default_seckey(char *out, size_t outsz, int create_dir, struct err *e)
+{
+	const char *home = getenv("HOME");
+	struct stat st;
+
+	if (home == NULL || home[0] == '\0')
+		return err_set(e, ERR_INVALID, "HOME is not set");
+	if ((size_t)snprintf(out, outsz, "%s/.uk", home) >= outsz)
+		return err_set(e, ERR_INVALID, "HOME is too long");
+	if (create_dir) {
+		if (mkdir(out, 0700) == -1 && errno != EEXIST)
+			return err_errno(e, ERR_IO, errno, "creating %s", out);
+		if (stat(out, &st) == -1 || !S_ISDIR(st.st_mode))
+			return err_set(e, ERR_IO, "%s is not a directory", out);
+	}
+	if ((size_t)snprintf(out, outsz, "%s/.uk/uk.key", home) >= outsz)
+		return err_set(e, ERR_INVALID, "HOME is too long");
+	return 0;
+}
+
+struct seckey_pw {
+	const char *file, *keypath;
+};
+
+/* sig_seckey_load() asks through this only when the key is encrypted. */
+static int
+seckey_ask(void *arg, char *buf, size_t bufsz, struct err *e)
+{
+	const struct seckey_pw *src = arg;
+	char prompt[4200];
+
+	snprintf(prompt, sizeof(prompt), "Password for %s: ", src->keypath);
+	return cli_password(prompt, 0, src->file, buf, bufsz, e);
+}
+
+int
+cli_seckey_load(const char *path, const char *password_file,
+    struct sig_seckey **out, struct err *e)
+{
+	char def[4096];
+	struct seckey_pw src;
+
+	if (path == NULL) {
+		if (cli_default_seckey(def, sizeof(def), 0, e) == -1)
+			return -1;
+		path = def;
+	}
+	src.file = password_file;
+	src.keypath = path;
+	return sig_seckey_load(path, seckey_ask, &src, out, e);
+}
+
+const char *
+cli_seckey_hint(const struct err *e)
+{
+	if (strcmp(e->code, "key_checksum_mismatch") == 0)
+		return "check the password (--password-file, UK_PASSWORD or "
+		    "the terminal)";
+	if (strcmp(e->code, "password_unavailable") == 0)
+		return "use --password-file F or set UK_PASSWORD";
+	if (strcmp(e->code, "key_kdf_limits") == 0)
+		return "this key file asks for absurd scrypt limits; do not "
+		    "use it";
+	if (strncmp(e->code, "key_", 4) == 0)
+		return "is it a minisign secret key file?";
+	if (strcmp(e->code, ERR_IO) == 0)
+		return "make a key pair with 'uk keygen', or name the key file";
+	return NULL;
 }
