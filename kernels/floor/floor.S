@@ -1,6 +1,7 @@
 /*
  * floor.S - the smallest PVH kernel: it prints "floor" on COM1 and exits
- * through QEMU's isa-debug-exit port (0xf4).  It is what `uk pack` tests pack
+ * through QEMU's isa-debug-exit device (-device isa-debug-exit,iobase=0xf4,
+ * iosize=4: QEMU then exits with status 1).  It is what `uk pack` tests pack
  * and what boot benchmarks compare against (the floor).
  *
  * PVH enters in 32-bit protected mode, paging off, flat segments, with
