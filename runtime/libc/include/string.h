@@ -1,0 +1,32 @@
+/*
+ * string.h - memory and string functions of the runtime's libc
+ * (runtime/libc/string.c), for code built freestanding.
+ *
+ * ISO C semantics.  For copying strings there are strlcpy and strlcat,
+ * which always terminate and report truncation (rtlibc.h), and no
+ * strcpy, strcat or strncpy.
+ */
+#ifndef RTL_STRING_H
+#define RTL_STRING_H
+
+#include <stddef.h>
+
+void *memcpy(void *dst, const void *src, size_t n);
+void *memmove(void *dst, const void *src, size_t n);
+void *memset(void *dst, int c, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+void *memchr(const void *s, int c, size_t n);
+size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
+int strcmp(const char *a, const char *b);
+int strncmp(const char *a, const char *b, size_t n);
+char *strchr(const char *s, int c);
+char *strrchr(const char *s, int c);
+char *strstr(const char *hay, const char *needle);
+size_t strspn(const char *s, const char *accept);
+size_t strcspn(const char *s, const char *reject);
+char *strtok_r(char *s, const char *delim, char **save);
+size_t strlcpy(char *dst, const char *src, size_t size);
+size_t strlcat(char *dst, const char *src, size_t size);
+
+#endif
