@@ -8,10 +8,10 @@
 #include <json-c/json.h>
 
 #include "feed.h"
+#include "jsonstrict.h"
 
 #define TIME_MAX ((time_t)253402300799)	/* 9999-12-31T23:59:59Z */
 #define DIGEST_HEX_LEN 64
-#define SCAN_MAX_KEYS 32	/* keys per JSON object; ours have at most 9 */
 
 /*
  * Where an error happened, so that every message can name the
@@ -43,34 +43,17 @@ static const struct {
 
 /* ---- messages ---- */
 
-/* Untrusted text for a message: bounded, control and non-ASCII bytes as
- * \xNN, so that a message is always one printable line. */
-static const char *
-quote(const char *s, char *buf, size_t bufsz)
+/* Names the implementation (index and version) in front of the message in
+ * (c->e) when the error happened inside implementations[].  Returns -1. */
+static int
+in_impl(const struct ctx *c)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
+	char q[100];
 
-	if (s == NULL)
-		s = "(null)";
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (o + 8 >= bufsz) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (ch < 0x20 || ch >= 0x7f || ch == '\\' || ch == '\'') {
-			buf[o++] = '\\';
-			buf[o++] = 'x';
-			buf[o++] = hex[ch >> 4];
-			buf[o++] = hex[ch & 15];
-		} else
-			buf[o++] = (char)ch;
-	}
-	buf[o] = '\0';
-	return buf;
+	if (c->index < 0)
+		return -1;
+	return err_prefix(c->e, "implementations[%ld] (version '%s')",
+	    c->index, jsonstrict_quote(c->version, q, sizeof(q)));
 }
 
 static int fail(const struct ctx *c, const char *code, const char *field,
@@ -80,53 +63,17 @@ static int
 fail(const struct ctx *c, const char *code, const char *field,
     const char *fmt, ...)
 {
-	char what[ERR_MSG_MAX], where[160], q[100];
+	char what[ERR_MSG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (c->index >= 0)
-		snprintf(where, sizeof(where), "implementations[%ld] "
-		    "(version '%s'): ", c->index,
-		    quote(c->version, q, sizeof(q)));
-	else
-		where[0] = '\0';
-	return err_set(c->e, code, "%s%s: %s", where, field, what);
+	err_set(c->e, code, "%s: %s", field, what);
+	return in_impl(c);
 }
 
 /* ---- field rules, shared by the parser and feed_validate() ---- */
-
-static int
-utf8_valid(const unsigned char *s)
-{
-	unsigned cp, n, i;
-
-	while (*s != '\0') {
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if (*s >= 0xc2 && *s <= 0xdf)
-			n = 1, cp = *s & 0x1f;
-		else if (*s >= 0xe0 && *s <= 0xef)
-			n = 2, cp = *s & 0x0f;
-		else if (*s >= 0xf0 && *s <= 0xf4)
-			n = 3, cp = *s & 0x07;
-		else
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
-}
 
 static int
 has_prefix(const char *s, const char *p)
@@ -212,7 +159,8 @@ check_url(const struct ctx *c, const char *code, const char *field,
 
 	if (why == NULL)
 		return 0;
-	return fail(c, code, field, "'%s': %s", quote(s, q, sizeof(q)), why);
+	return fail(c, code, field, "'%s': %s",
+	    jsonstrict_quote(s, q, sizeof(q)), why);
 }
 
 static int
@@ -252,7 +200,7 @@ check_summary(const struct ctx *c, const char *s)
 		if (*p < 0x20 || *p == 0x7f)
 			return fail(c, "feed_bad_summary", "summary",
 			    "control character");
-	if (!utf8_valid((const unsigned char *)s))
+	if (s[jsonstrict_utf8_span(s, 0)] != '\0')
 		return fail(c, "feed_bad_summary", "summary",
 		    "not valid UTF-8");
 	return 0;
@@ -346,7 +294,7 @@ feed_parse_time(const char *s, time_t *t, struct err *e)
 	if (s != NULL && time_parse(s, t) == 0)
 		return 0;
 	return err_set(e, "feed_bad_time", "'%s' is not a UTC time such as "
-	    "2024-01-31T12:00:00Z", quote(s, q, sizeof(q)));
+	    "2024-01-31T12:00:00Z", jsonstrict_quote(s, q, sizeof(q)));
 }
 
 int
@@ -482,7 +430,7 @@ check_image(const struct ctx *c, const struct feed_image *im)
 
 	if ((why = href_problem(im->href)) != NULL)
 		return fail(c, "feed_bad_href", "image.href", "'%s': %s",
-		    quote(im->href, q, sizeof(q)), why);
+		    jsonstrict_quote(im->href, q, sizeof(q)), why);
 	if (im->size < 1 || im->size > FEED_IMAGE_MAX_SIZE)
 		return fail(c, "feed_bad_size", "image.size", "%llu bytes, "
 		    "must be 1 to 4 GiB", (unsigned long long)im->size);
@@ -705,42 +653,28 @@ static const char *const requires_keys[] = { "memory", "net", "console",
 static const char *const image_keys[] = { "href", "size", "sha256",
 	"mirrors", NULL };
 
+/* How a feed is read (common/jsonstrict.h).  The raw scan runs before the
+ * schema: a repeated key is refused whatever else is wrong. */
+static const struct jsonstrict_rules json_rules = {
+	.max_depth = FEED_MAX_DEPTH,
+	.malformed = "feed_malformed_json",
+	.too_deep = "feed_too_deep",
+	.not_object = "feed_bad_type",
+	.escaped_key = "feed_unknown_field",
+	.duplicate_key = "feed_duplicate_key",
+	.too_many_keys = "feed_unknown_field",
+	.unknown_key = "feed_unknown_field",
+	.missing = "feed_missing_field",
+	.bad_type = "feed_bad_type",
+};
+
 static int
 check_keys(const struct ctx *c, json_object *o, const char *const *known,
     const char *where)
 {
-	char q[100];
-	size_t i;
-
-	json_object_object_foreach(o, key, val) {
-		(void)val;
-		for (i = 0; known[i] != NULL; i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (known[i] == NULL)
-			return fail(c, "feed_unknown_field", where,
-			    "unknown key '%s'", quote(key, q, sizeof(q)));
-	}
+	if (jsonstrict_check_keys(o, known, where, &json_rules, c->e) == -1)
+		return in_impl(c);
 	return 0;
-}
-
-static const char *
-type_name(json_type t)
-{
-	switch (t) {
-	case json_type_string:
-		return "a string";
-	case json_type_int:
-		return "an integer";
-	case json_type_boolean:
-		return "true or false";
-	case json_type_array:
-		return "an array";
-	case json_type_object:
-		return "an object";
-	default:
-		return "a value of another type";
-	}
 }
 
 /* (*out) becomes the member (key) of type (t); NULL when absent and not
@@ -749,15 +683,9 @@ static int
 member(const struct ctx *c, json_object *o, const char *key,
     const char *field, json_type t, int required, json_object **out)
 {
-	*out = NULL;
-	if (!json_object_object_get_ex(o, key, out)) {
-		if (required)
-			return fail(c, "feed_missing_field", field, "missing");
-		return 0;
-	}
-	if (!json_object_is_type(*out, t))
-		return fail(c, "feed_bad_type", field, "must be %s, not %s",
-		    type_name(t), type_name(json_object_get_type(*out)));
+	if (jsonstrict_member(o, key, field, t, required, &json_rules, out,
+	    c->e) == -1)
+		return in_impl(c);
 	return 0;
 }
 
@@ -801,7 +729,7 @@ get_fixed(const struct ctx *c, json_object *o, const char *key,
 		return -1;
 	if (strlen(s) >= dstsz)
 		return fail(c, code, key, "'%s' is longer than %zu bytes",
-		    quote(s, q, sizeof(q)), dstsz - 1);
+		    jsonstrict_quote(s, q, sizeof(q)), dstsz - 1);
 	memcpy(dst, s, strlen(s) + 1);
 	return 0;
 }
@@ -836,7 +764,8 @@ get_time(const struct ctx *c, json_object *o, const char *key, time_t *t)
 		return -1;
 	if (time_parse(s, t) == -1)
 		return fail(c, "feed_bad_time", key, "'%s' is not a UTC time "
-		    "such as 2024-01-31T12:00:00Z", quote(s, q, sizeof(q)));
+		    "such as 2024-01-31T12:00:00Z",
+		    jsonstrict_quote(s, q, sizeof(q)));
 	return 0;
 }
 
@@ -894,8 +823,8 @@ get_platforms(const struct ctx *c, json_object *o, unsigned *mask)
 			    "string");
 		if (feed_platform_parse(json_object_get_string(v), &bit) == -1)
 			return fail(c, "feed_bad_platform", name, "'%s' is not "
-			    "kvm or xen", quote(json_object_get_string(v), q,
-			    sizeof(q)));
+			    "kvm or xen", jsonstrict_quote(
+			    json_object_get_string(v), q, sizeof(q)));
 		if (*mask & bit)
 			return fail(c, "feed_bad_platform", name, "repeated");
 		*mask |= bit;
@@ -976,7 +905,7 @@ read_impl(struct ctx *c, json_object *o, struct feed_impl *impl)
 	if (feed_stability_parse(s, &impl->stability) == -1)
 		return fail(c, "feed_bad_stability", "stability", "'%s' is not "
 		    "one of stable, testing, developer, buggy, insecure",
-		    quote(s, q, sizeof(q)));
+		    jsonstrict_quote(s, q, sizeof(q)));
 	if (get_fixed(c, o, "released", "feed_bad_time", impl->released,
 	    sizeof(impl->released)) == -1 ||
 	    get_fixed(c, o, "arch", "feed_bad_arch", impl->arch,
@@ -1048,138 +977,6 @@ read_top(struct ctx *c, json_object *root, struct feed *f)
 	return read_impls(c, root, f);
 }
 
-/*
- * json-c keeps the last of repeated keys silently.  In a signed document
- * that lets two readers see different values, so the raw text is scanned
- * for repeats once json-c has vouched for its syntax.  Keys with escapes
- * are refused outright: none of ours needs one, and comparing raw bytes is
- * then exact.
- */
-struct scan_level {
-	int is_object;
-	int want_key;
-	size_t nkeys;
-	const char *key[SCAN_MAX_KEYS];
-	size_t klen[SCAN_MAX_KEYS];
-};
-
-static int
-scan_key(struct scan_level *l, const char *k, size_t n, struct err *e)
-{
-	char q[100], tmp[64];
-	size_t i;
-
-	snprintf(tmp, sizeof(tmp), "%.*s", (int)(n < 60 ? n : 60), k);
-	if (memchr(k, '\\', n) != NULL)
-		return err_set(e, "feed_unknown_field", "key '%s' has an "
-		    "escape; no known key does", quote(tmp, q, sizeof(q)));
-	for (i = 0; i < l->nkeys; i++)
-		if (l->klen[i] == n && memcmp(l->key[i], k, n) == 0)
-			return err_set(e, "feed_duplicate_key", "key '%s' "
-			    "appears twice in one object",
-			    quote(tmp, q, sizeof(q)));
-	if (l->nkeys == SCAN_MAX_KEYS)
-		return err_set(e, "feed_unknown_field", "an object has more "
-		    "than %d keys", SCAN_MAX_KEYS);
-	l->key[l->nkeys] = k;
-	l->klen[l->nkeys++] = n;
-	return 0;
-}
-
-static size_t
-string_end(const char *buf, size_t len, size_t i)
-{
-	for (i++; i < len && buf[i] != '"'; i++)
-		if (buf[i] == '\\')
-			i++;
-	return i;
-}
-
-static int
-scan_keys(const char *buf, size_t len, struct err *e)
-{
-	struct scan_level st[FEED_MAX_DEPTH + 1], *top = NULL;
-	size_t i, end;
-	int depth = 0;
-
-	for (i = 0; i < len; i++) {
-		switch (buf[i]) {
-		case '"':
-			end = string_end(buf, len, i);
-			if (top != NULL && top->is_object && top->want_key) {
-				if (scan_key(top, buf + i + 1, end - i - 1, e))
-					return -1;
-				top->want_key = 0;
-			}
-			i = end;
-			break;
-		case '{':
-		case '[':
-			if (depth == FEED_MAX_DEPTH + 1)
-				return err_set(e, "feed_too_deep", "JSON "
-				    "nested deeper than %d levels",
-				    FEED_MAX_DEPTH);
-			top = &st[depth++];
-			top->is_object = buf[i] == '{';
-			top->want_key = top->is_object;
-			top->nkeys = 0;
-			break;
-		case '}':
-		case ']':
-			if (depth == 0)
-				return err_set(e, "feed_malformed_json",
-				    "unbalanced brackets at byte %zu", i);
-			top = --depth > 0 ? &st[depth - 1] : NULL;
-			break;
-		case ',':
-			if (top != NULL && top->is_object)
-				top->want_key = 1;
-			break;
-		case '\'':
-			/* json-c takes 'strings' even when strict. */
-			return err_set(e, "feed_malformed_json", "single-"
-			    "quoted string at byte %zu", i);
-		default:
-			break;
-		}
-	}
-	return 0;
-}
-
-static int
-json_read(const char *buf, size_t len, json_object **root, struct err *e)
-{
-	struct json_tokener *tok;
-	enum json_tokener_error je;
-	size_t end, i;
-
-	if ((tok = json_tokener_new_ex(FEED_MAX_DEPTH)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory parsing a feed");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	*root = json_tokener_parse_ex(tok, buf, (int)len);
-	je = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (*root == NULL && je == json_tokener_error_depth)
-		return err_set(e, "feed_too_deep", "JSON nested deeper than %d "
-		    "levels", FEED_MAX_DEPTH);
-	if (*root == NULL)
-		return err_set(e, "feed_malformed_json", "not JSON: %s at byte "
-		    "%zu", je == json_tokener_continue ? "truncated" :
-		    json_tokener_error_desc(je), end);
-	for (i = end; i < len; i++) {
-		if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\n' &&
-		    buf[i] != '\r') {
-			json_object_put(*root);
-			*root = NULL;
-			return err_set(e, "feed_malformed_json", "text after "
-			    "the JSON document at byte %zu", i);
-		}
-	}
-	return 0;
-}
-
 int
 feed_parse(const char *buf, size_t len, struct feed **out, struct err *e)
 {
@@ -1192,20 +989,8 @@ feed_parse(const char *buf, size_t len, struct feed **out, struct err *e)
 	if (len > FEED_MAX_SIZE)
 		return err_set(e, "feed_too_large", "the feed is %zu bytes, "
 		    "over the limit of %u", len, FEED_MAX_SIZE);
-	if (memchr(buf, '\0', len) != NULL)
-		return err_set(e, "feed_malformed_json", "the feed contains a "
-		    "NUL byte");
-	if (json_read(buf, len, &root, e) == -1)
+	if ((root = jsonstrict_parse(buf, len, &json_rules, e)) == NULL)
 		return -1;
-	if (!json_object_is_type(root, json_type_object))
-		r = fail(&c, "feed_bad_type", "feed", "the document must be a "
-		    "JSON object");
-	else
-		r = scan_keys(buf, len, e);
-	if (r == -1) {
-		json_object_put(root);
-		return -1;
-	}
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		json_object_put(root);
 		return err_set(e, ERR_NOMEM, "out of memory parsing a feed");
@@ -1552,7 +1337,7 @@ feed_resolve_href(const char *feed_url, const char *href, char *out,
 
 	if ((why = href_problem(href)) != NULL)
 		return err_set(e, "feed_bad_href", "href '%s': %s",
-		    quote(href, q, sizeof(q)), why);
+		    jsonstrict_quote(href, q, sizeof(q)), why);
 	if (feed_url == NULL || url_scheme_end(href) != NULL)
 		feed_url = "";
 	blen = base_len(feed_url, &slash);
@@ -1561,6 +1346,6 @@ feed_resolve_href(const char *feed_url, const char *href, char *out,
 	if (n < 0 || (size_t)n >= outsz)
 		return err_set(e, "feed_bad_href", "href '%s' resolved against "
 		    "the feed's URL is longer than %zu bytes",
-		    quote(href, q, sizeof(q)), outsz - 1);
+		    jsonstrict_quote(href, q, sizeof(q)), outsz - 1);
 	return 0;
 }

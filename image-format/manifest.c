@@ -4,12 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
+#include "jsonstrict.h"
 #include "manifest.h"
 
-/* Deeper than any manifest object (3); deeper input is refused early. */
-#define JSON_DEPTH 8
 #define ARCH "x86_64"
 #define BOOT "pvh"
 
@@ -28,6 +25,26 @@ static const char *const top_keys[] = { "format", "name", "version", "arch",
 static const char *const device_keys[] = { "net", "console", NULL };
 static const char *const entries_keys[] = { "kernel", "initrd", NULL };
 static const char *const entry_keys[] = { "size", "sha256", NULL };
+
+/*
+ * How manifest.json is read (common/jsonstrict.h).  Nesting of 8 is deeper
+ * than any manifest object (3), so deeper input is refused early.  The raw
+ * scan runs after the schema check (manifest_parse()), so that a misspelt
+ * key is reported as unknown.
+ */
+static const struct jsonstrict_rules json_rules = {
+	.max_depth = 8,
+	.malformed = "manifest_invalid_json",
+	.too_deep = "manifest_invalid_json",
+	.not_object = "manifest_invalid_json",
+	.escaped_key = "manifest_unknown_key",
+	.duplicate_key = "manifest_duplicate_key",
+	/* After the schema check an object holds at most 11 distinct keys. */
+	.too_many_keys = "manifest_duplicate_key",
+	.unknown_key = "manifest_unknown_key",
+	.missing = "manifest_missing_key",
+	.bad_type = "manifest_bad_type",
+};
 
 /* ---- validation of values, shared by parsing and serializing ---- */
 
@@ -49,45 +66,19 @@ check_name(const char *s, struct err *e)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence at (p), 0 when invalid or a C1 control. */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (c >= 0x20 && c < 0x7f)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, lo = c == 0xc2 ? 0xa0 : 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-	else
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
 static int
 check_cmdline(const char *s, struct err *e)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t n;
 
 	if (strlen(s) > MANIFEST_CMDLINE_MAX)
 		return err_set(e, "manifest_bad_cmdline",
 		    "cmdline longer than %d bytes", MANIFEST_CMDLINE_MAX);
-	for (; *p != '\0'; p += n)
-		if ((n = utf8_len(p)) == 0)
-			return err_set(e, "manifest_bad_cmdline",
-			    "cmdline has a control character or invalid UTF-8 "
-			    "at byte %zu", (size_t)(p - (const unsigned char *)s));
+	n = jsonstrict_utf8_span(s, JSONSTRICT_UTF8_NO_CONTROLS);
+	if (s[n] != '\0')
+		return err_set(e, "manifest_bad_cmdline",
+		    "cmdline has a control character or invalid UTF-8 "
+		    "at byte %zu", n);
 	return 0;
 }
 
@@ -160,43 +151,17 @@ manifest_platforms_parse(const char *s, unsigned *out)
 
 /* ---- parsing ---- */
 
-static int
-check_keys(json_object *obj, const char *const *allowed, const char *where,
-    struct err *e)
-{
-	size_t i;
-
-	json_object_object_foreach(obj, key, val) {
-		(void)val;
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL)
-			return err_set(e, "manifest_unknown_key",
-			    "unknown key '%s%.64s'", where, key);
-	}
-	return 0;
-}
-
 /* The member (key) of (obj) of JSON type (t); NULL when absent and not
  * (required), or on error. */
 static json_object *
 member(json_object *obj, const char *where, const char *key, json_type t,
     int required, struct err *e)
 {
+	char field[64];
 	json_object *v;
 
-	if (!json_object_object_get_ex(obj, key, &v)) {
-		if (required)
-			err_set(e, "manifest_missing_key", "missing key '%s%s'",
-			    where, key);
-		return NULL;
-	}
-	if (!json_object_is_type(v, t)) {
-		err_set(e, "manifest_bad_type", "'%s%s' should be %s", where,
-		    key, json_type_to_name(t));
-		return NULL;
-	}
+	snprintf(field, sizeof(field), "%s%s", where, key);
+	jsonstrict_member(obj, key, field, t, required, &json_rules, &v, e);
 	return v;
 }
 
@@ -292,7 +257,8 @@ get_devices(json_object *obj, struct manifest *m, struct err *e)
 
 	if ((dev = member(obj, "", "devices", json_type_object, 1, e)) == NULL)
 		return -1;
-	if (check_keys(dev, device_keys, "devices.", e) == -1 ||
+	if (jsonstrict_check_keys(dev, device_keys, "devices", &json_rules,
+	    e) == -1 ||
 	    get_uint(dev, "devices.", "net", MANIFEST_NET_MAX, &net, e) == -1)
 		return -1;
 	if ((con = member(dev, "devices.", "console", json_type_boolean, 1,
@@ -308,16 +274,18 @@ get_entry(json_object *entries, const char *key, int required,
     struct manifest_entry *ent, struct err *e)
 {
 	json_object *obj, *sha;
-	char where[32];
+	char name[32], where[40];
 	const char *hex;
 
-	snprintf(where, sizeof(where), "entries.%s.", key);
+	snprintf(name, sizeof(name), "entries.%s", key);
+	snprintf(where, sizeof(where), "%s.", name);
 	if (!required && !json_object_object_get_ex(entries, key, NULL))
 		return 0;
 	if ((obj = member(entries, "entries.", key, json_type_object, 1,
 	    e)) == NULL)
 		return -1;
-	if (check_keys(obj, entry_keys, where, e) == -1 ||
+	if (jsonstrict_check_keys(obj, entry_keys, name, &json_rules, e) ==
+	    -1 ||
 	    get_uint(obj, where, "size", MANIFEST_INITRD_MAX, &ent->size,
 	    e) == -1)
 		return -1;
@@ -340,7 +308,8 @@ get_entries(json_object *obj, struct manifest *m, struct err *e)
 
 	if ((ents = member(obj, "", "entries", json_type_object, 1, e)) == NULL)
 		return -1;
-	if (check_keys(ents, entries_keys, "entries.", e) == -1 ||
+	if (jsonstrict_check_keys(ents, entries_keys, "entries", &json_rules,
+	    e) == -1 ||
 	    get_entry(ents, "kernel", 1, &m->kernel, e) == -1 ||
 	    get_entry(ents, "initrd", 0, &m->initrd, e) == -1)
 		return -1;
@@ -368,7 +337,7 @@ from_json(json_object *obj, struct manifest *m, struct err *e)
 	uint64_t v;
 
 	if (get_format(obj, e) == -1 ||
-	    check_keys(obj, top_keys, "", e) == -1 ||
+	    jsonstrict_check_keys(obj, top_keys, "", &json_rules, e) == -1 ||
 	    get_string(obj, "name", m->name, sizeof(m->name),
 	    "manifest_bad_name", e) == -1 ||
 	    get_string(obj, "version", m->version, sizeof(m->version),
@@ -391,124 +360,7 @@ from_json(json_object *obj, struct manifest *m, struct err *e)
 	return 0;
 }
 
-/* ---- duplicate keys ---- */
-
-/*
- * json-c keeps the last of two equal keys, another parser the first; so the
- * raw text is scanned.  It runs after the schema check, when json-c has
- * already proven the text well-formed and every key known; keys written with
- * escapes are refused here since raw comparison cannot see through them.
- * An object holds at most 11 known keys, so a 16th key must repeat one.
- */
-#define FRAME_KEYS 16
-
-struct frame {
-	size_t n;
-	const char *key[FRAME_KEYS];
-	size_t len[FRAME_KEYS];
-};
-
-static int
-add_key(struct frame *f, const char *k, size_t n, struct err *e)
-{
-	size_t i;
-
-	if (memchr(k, '\\', n) != NULL)
-		return err_set(e, "manifest_unknown_key",
-		    "key '%.*s' is written with escapes", (int)(n > 64 ? 64 : n),
-		    k);
-	for (i = 0; i < f->n; i++)
-		if (f->len[i] == n && memcmp(f->key[i], k, n) == 0)
-			break;
-	if (i < f->n || f->n == FRAME_KEYS)
-		return err_set(e, "manifest_duplicate_key",
-		    "key '%.*s' appears twice in one object",
-		    (int)(n > 64 ? 64 : n), k);
-	f->key[f->n] = k;
-	f->len[f->n++] = n;
-	return 0;
-}
-
-static int
-is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Index just past the string starting at the quote at (i). */
-static size_t
-skip_string(const char *s, size_t len, size_t i)
-{
-	for (i++; i < len && s[i] != '"'; i++)
-		if (s[i] == '\\')
-			i++;
-	return i + 1;
-}
-
-static int
-scan_duplicates(const char *s, size_t len, struct err *e)
-{
-	struct frame st[JSON_DEPTH + 1];
-	size_t i = 0, end, j;
-	int depth = -1;
-
-	while (i < len) {
-		char c = s[i];
-		if (c == '"') {
-			end = skip_string(s, len, i);
-			for (j = end; j < len && is_ws(s[j]); j++)
-				;
-			if (j < len && s[j] == ':' && depth >= 0 &&
-			    add_key(&st[depth], s + i + 1, end - i - 2, e) == -1)
-				return -1;
-			i = end;
-			continue;
-		}
-		if ((c == '{' || c == '[') && depth < JSON_DEPTH) {
-			st[++depth].n = 0;
-		} else if ((c == '}' || c == ']') && depth >= 0) {
-			depth--;
-		}
-		i++;
-	}
-	return 0;
-}
-
 /* ---- entry points ---- */
-
-static json_object *
-tokenize(const char *buf, size_t len, struct err *e)
-{
-	struct json_tokener *tok;
-	json_object *obj;
-	enum json_tokener_error jerr;
-	size_t end;
-
-	if (memchr(buf, '\0', len) != NULL)
-		return err_set(e, "manifest_invalid_json", "NUL byte in the "
-		    "manifest"), NULL;
-	if ((tok = json_tokener_new_ex(JSON_DEPTH)) == NULL)
-		return err_set(e, ERR_NOMEM, "out of memory"), NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, buf, (int)len);
-	jerr = json_tokener_get_error(tok);
-	/* (buf) is not NUL-terminated: only whitespace may follow, bounded. */
-	for (end = json_tokener_get_parse_end(tok); end < len && is_ws(buf[end]);
-	    end++)
-		;
-	if (obj != NULL && jerr == json_tokener_success && end != len)
-		jerr = json_tokener_error_parse_unexpected;
-	if (obj == NULL || jerr != json_tokener_success) {
-		err_set(e, "manifest_invalid_json", "not valid JSON: %s",
-		    obj == NULL && jerr == json_tokener_continue ?
-		    "unexpected end" : json_tokener_error_desc(jerr));
-		json_object_put(obj);
-		obj = NULL;
-	}
-	json_tokener_free(tok);
-	return obj;
-}
 
 int
 manifest_parse(const char *buf, size_t len, struct manifest *m,
@@ -522,12 +374,12 @@ manifest_parse(const char *buf, size_t len, struct manifest *m,
 		return err_set(e, "manifest_too_large",
 		    "manifest of %zu bytes, over the limit of %d", len,
 		    MANIFEST_MAX_SIZE);
-	if ((obj = tokenize(buf, len, e)) == NULL)
+	if ((obj = jsonstrict_read(buf, len, &json_rules, e)) == NULL)
 		return -1;
-	if (!json_object_is_type(obj, json_type_object))
-		err_set(e, "manifest_invalid_json", "not a JSON object");
-	else if (from_json(obj, m, e) == 0 &&
-	    scan_duplicates(buf, len, e) == 0 && manifest_validate(m, e) == 0)
+	/* Unknown keys are named as such before the scan looks for repeats. */
+	if (from_json(obj, m, e) == 0 &&
+	    jsonstrict_scan(buf, len, &json_rules, e) == 0 &&
+	    manifest_validate(m, e) == 0)
 		rc = 0;
 	json_object_put(obj);
 	if (rc == -1)

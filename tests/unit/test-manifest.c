@@ -142,6 +142,9 @@ test_json_refusals(void)
 	    "manifest_invalid_json");
 	expect("single quotes", "\"arch\": \"x86_64\"", "\"arch\": 'x86_64'",
 	    "manifest_invalid_json");
+	/* json-c takes single-quoted keys; a repeat in them must not slip by. */
+	expect("single-quoted key", "\"vcpus\": 2", "'vcpus': 2",
+	    "manifest_invalid_json");
 	expect("invalid UTF-8", "port=80", "port=\xff", "manifest_invalid_json");
 	err_clear(&e);
 	ok(manifest_parse("{\"a\":\0}", 7, &m, &e) == -1 &&
