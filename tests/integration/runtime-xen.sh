@@ -1,0 +1,150 @@
+#!/bin/sh
+# The runtime's kernels as Xen PVH domUs that xl creates: one boot of
+# Debian's Xen 4.17 and a dom0 under QEMU/TCG runs every guest below in
+# turn (tests/xen/README.md).  Skips only when the Xen packages cannot be
+# downloaded.
+. "$top_srcdir/tests/lib.sh"
+
+XEN_RUN=$top_srcdir/tests/xen/xen-run
+HELLO=$top_builddir/kernels/hello/hello.elf
+CRASH=$top_builddir/kernels/crash/crash.elf
+SELFTEST=$top_builddir/tests/xen/data/xen-selftest.elf
+
+rc=0
+sh "$XEN_RUN" fetch >"$TMP/fetch.log" 2>&1 || rc=$?
+if [ "$rc" -eq 77 ]; then
+	skip_all "$(tail -1 "$TMP/fetch.log")"
+elif [ "$rc" -ne 0 ]; then
+	sed 's/^/# /' "$TMP/fetch.log"
+	echo "Bail out! cannot prepare Xen (xen-run fetch failed)"
+	exit 1
+fi
+
+S=$TMP/share
+R=$S/results
+mkdir -p "$S/guests" "$S/kernels"
+cp "$SELFTEST" "$HELLO" "$CRASH" "$S/kernels/"
+# a boot module of a size hello can report
+head -c 12345 /dev/zero >"$S/kernels/module.bin"
+
+# guest NAME KERNEL CMDLINE [xl settings...]: a PVH domU that dom0 creates
+# in name order; "preserve" keeps a guest that has shut down until dom0
+# has read its shutdown reason (tests/xen/dom0-init).
+guest() {
+	local name=$1 kernel=$2 cmdline=$3 line
+	shift 3
+	{
+		echo "type = \"pvh\""
+		echo "kernel = \"/mnt/host/kernels/$(basename "$kernel")\""
+		echo "cmdline = \"$cmdline\""
+		case "$*" in
+		*"memory ="*) ;;
+		*) echo "memory = 32" ;;
+		esac
+		echo "vcpus = 1"
+		echo "on_poweroff = \"preserve\""
+		echo "on_crash = \"preserve\""
+		echo "on_reboot = \"preserve\""
+		for line in "$@"; do echo "$line"; done
+	} >"$S/guests/$name.cfg"
+}
+
+guest 1-selftest "$SELFTEST" "harness ok"
+guest 2-selftest-crash "$SELFTEST" "crash on purpose"
+guest 3-hello "$HELLO" "exit=3 hello from xl" \
+	"ramdisk = \"/mnt/host/kernels/module.bin\""
+guest 4-hello-zero "$HELLO" "exit=0"
+# the smallest: 2 MiB, with 1 MiB for Xen's page tables, which libxl sizes
+# too small by default for guests under 24 MiB (docs/runtime.md, Xen)
+guest 4-hello-2mib "$HELLO" "exit=5" "memory = 2" "shadow_memory = 1"
+guest 5-crash "$CRASH" ""
+guest 6-crash-stack "$CRASH" "crash=stack"
+
+# what came back, kept in the build tree when something failed
+keep_results() {
+	local keep=$top_builddir/tests/integration/runtime-xen.results
+	rm -rf "$keep" && cp -r "$R" "$keep" && diag "results kept in $keep"
+}
+
+t0=$(date +%s)
+rc=0
+UK_XEN_GUEST_TIMEOUT=${UK_XEN_GUEST_TIMEOUT:-30} UK_XEN_TIMEOUT=${UK_XEN_TIMEOUT:-170} \
+	sh "$XEN_RUN" boot "$S" >"$TMP/boot.log" 2>&1 || rc=$?
+t1=$(date +%s)
+if [ "$rc" -ne 0 ] || [ ! -e "$R/DONE" ]; then
+	sed 's/^/# /' "$TMP/boot.log"
+	[ -e "$R/serial.log" ] && grep -v -e '^(XEN) HVM' "$R/serial.log" |
+		tail -40 | sed 's/^/# serial: /'
+	[ -d "$R" ] && keep_results
+	echo "Bail out! Xen did not run the guests (xen-run boot: $rc)"
+	exit 1
+fi
+diag "Xen boot and $(ls "$S/guests" | wc -l) guests: $((t1 - t0)) s ($(cat "$R/DONE"))"
+
+# result NAME KEY: one value of what dom0 found (tests/xen/README.md)
+result() { sed -n "s/^$2=//p" "$R/$1.result" 2>/dev/null; }
+# console NAME: the guest's console, without the carriage returns
+console() { tr -d '\r' <"$R/$1.console"; }
+has() { console "$1" | grep -q -F -e "$2"; }
+last_line() { console "$1" | sed '/^$/d' | tail -1; }
+show() {	# the guest's console and xl's word, when a check failed
+	console "$1" | tail -30 | sed 's/^/#   console: /'
+	sed 's/^/#   xl: /' "$R/$1.xl" | tail -8
+}
+check() {	# check NAME TEST-NAME COMMAND...
+	local g=$1 before=$tap_failed
+	shift
+	ok "$@"
+	[ "$tap_failed" -eq "$before" ] || show "$g"
+}
+
+for g in $(ls "$S/guests" | sed 's/\.cfg$//'); do
+	diag "$g: $(result "$g" reason) in $(result "$g" seconds) s"
+done
+
+# The harness itself, with its own guest.
+is "selftest: shut down with poweroff" "$(result 1-selftest reason)" poweroff
+is "selftest: xl saw reason code 0" "$(result 1-selftest xl_reason_code)" 0
+check 1-selftest "selftest: console through xenconsoled" \
+	has 1-selftest "xen-selftest: harness ok"
+is "selftest crash: shut down with crash" \
+	"$(result 2-selftest-crash reason)" crash
+is "selftest crash: xl saw reason code 3" \
+	"$(result 2-selftest-crash xl_reason_code)" 3
+
+# hello: the greeting names the platform, the command line and the boot
+# module; the exit code arrives in the trailer; the domain powered off.
+is "hello: shut down with poweroff" "$(result 3-hello reason)" poweroff
+check 3-hello "hello: greeting names the platform xen" \
+	has 3-hello "This is hello on xen."
+check 3-hello "hello: command line" \
+	has 3-hello 'hello: command line "exit=3 hello from xl"'
+check 3-hello "hello: boot module (xl's ramdisk)" \
+	has 3-hello "hello: boot module of 12345 bytes"
+is "hello: trailer carries exit 3" "$(last_line 3-hello)" "=== rt: exit 3 ==="
+is "hello exit=0: shut down with poweroff" "$(result 4-hello-zero reason)" \
+	poweroff
+check 4-hello-zero "hello exit=0: no boot module" \
+	has 4-hello-zero "hello: no boot module"
+is "hello exit=0: trailer carries exit 0" "$(last_line 4-hello-zero)" \
+	"=== rt: exit 0 ==="
+is "hello in 2 MiB: shut down with poweroff" "$(result 4-hello-2mib reason)" \
+	poweroff
+is "hello in 2 MiB: trailer carries exit 5" "$(last_line 4-hello-2mib)" \
+	"=== rt: exit 5 ==="
+
+# crash: a crash, with the register dump before the trailer; also when
+# the stack overflows into its guard page (reported from the IST stack).
+for g in 5-crash 6-crash-stack; do
+	is "$g: shut down with crash" "$(result $g reason)" crash
+	is "$g: xl saw reason code 3" "$(result $g xl_reason_code)" 3
+	check $g "$g: register dump on the console" \
+		sh -c "tr -d '\r' <'$R/$g.console' | grep -E -q '^rt: +rip [0-9a-f]{16} '"
+	check $g "$g: trailer says crash" \
+		sh -c "tr -d '\r' <'$R/$g.console' | sed '/^\$/d' | tail -1 | grep -q '^=== rt: crash (.*) ===\$'"
+done
+check 5-crash "crash: a page fault, by default" \
+	has 5-crash "rt: crash: page fault (vector 14)"
+ok "whole run under 3 minutes" test $((t1 - t0)) -lt 180
+[ "$tap_failed" -eq 0 ] || keep_results
+done_testing
