@@ -1,0 +1,155 @@
+/*
+ * apic.c - the local APIC, for its timer: x2APIC (MSRs) when the CPU has
+ * it, else xAPIC (MMIO at the base MSR_APIC_BASE names, identity-mapped).
+ * The legacy 8259 PICs are masked so that nothing arrives through them:
+ * a firmware may have left them on vectors 8..15, where an IRQ would look
+ * like a double fault.
+ *
+ * The timer runs one-shot, in TSC-deadline mode when the CPU has it (no
+ * rate to learn: the clock knows the TSC's), else counting down at the
+ * APIC's own rate, measured against the clock at the first use.
+ */
+#include "../arch/x86_64/cpu.h"
+#include "kernel.h"
+
+#define REG_ID		0x020
+#define REG_TPR		0x080
+#define REG_EOI		0x0b0
+#define REG_SVR		0x0f0
+#define REG_LVT_TIMER	0x320
+#define REG_LVT_LINT0	0x350
+#define REG_TIMER_INIT	0x380
+#define REG_TIMER_CUR	0x390
+#define REG_TIMER_DIV	0x3e0
+
+#define SVR_ENABLE	0x100
+#define LVT_MASKED	0x10000
+#define LVT_ONESHOT	0x00000
+#define LVT_TSC_DEADLINE 0x40000
+#define DIV_BY_1	0x0b
+
+#define PIC1_DATA	0x21
+#define PIC2_DATA	0xa1
+
+#define CALIBRATE_NS	1000000ULL	/* 1 ms, once, if ever */
+
+static int x2apic, tsc_deadline;
+static volatile uint32_t *mmio;
+static uint64_t apic_hz;		/* one-shot mode: counts per second */
+
+static uint32_t
+apic_read(uint32_t reg)
+{
+	return x2apic ? (uint32_t)rdmsr(0x800 + (reg >> 4)) : mmio[reg / 4];
+}
+
+static void
+apic_write(uint32_t reg, uint32_t v)
+{
+	if (x2apic)
+		wrmsr(0x800 + (reg >> 4), v);
+	else
+		mmio[reg / 4] = v;
+}
+
+void
+apic_eoi(void)
+{
+	apic_write(REG_EOI, 0);
+}
+
+void
+apic_init(void)
+{
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+
+	if (rt_platform.id != RT_PLATFORM_XEN) {
+		outb(PIC1_DATA, 0xff);
+		outb(PIC2_DATA, 0xff);
+	}
+	x2apic = (rt_platform.cpuid1_ecx & CPUID1_ECX_X2APIC) != 0;
+	/* Disabled to x2APIC in one step is not allowed: through xAPIC. */
+	if ((base & MSR_APIC_BASE_ENABLE) == 0) {
+		base |= MSR_APIC_BASE_ENABLE;
+		wrmsr(MSR_APIC_BASE, base);
+	}
+	if (x2apic && (base & MSR_APIC_BASE_X2APIC) == 0) {
+		base |= MSR_APIC_BASE_X2APIC;
+		wrmsr(MSR_APIC_BASE, base);
+	}
+	mmio = (volatile uint32_t *)(uintptr_t)(base & 0xfffff000);
+	tsc_deadline = clock_tsc_hz() != 0 &&
+	    (rt_platform.cpuid1_ecx & CPUID1_ECX_TSC_DEADLINE) != 0;
+
+	apic_write(REG_TPR, 0);
+	apic_write(REG_LVT_LINT0, LVT_MASKED);
+	apic_write(REG_SVR, SVR_ENABLE | RT_VECTOR_SPURIOUS);
+	apic_write(REG_LVT_TIMER, LVT_MASKED);
+	apic_write(REG_LVT_TIMER, RT_VECTOR_TIMER |
+	    (tsc_deadline ? LVT_TSC_DEADLINE : LVT_ONESHOT));
+	if (!tsc_deadline)
+		apic_write(REG_TIMER_DIV, DIV_BY_1);
+}
+
+/* Counts of the APIC timer per second, from a free run of CALIBRATE_NS
+ * against the monotonic clock (masked, so that it raises nothing). */
+static uint64_t
+calibrate(void)
+{
+	uint64_t t0, t1;
+	uint32_t left;
+
+	apic_write(REG_LVT_TIMER, LVT_MASKED | RT_VECTOR_TIMER);
+	apic_write(REG_TIMER_INIT, 0xffffffff);
+	t0 = rt_time_monotonic_ns();
+	do {
+		cpu_pause();
+		t1 = rt_time_monotonic_ns();
+	} while (t1 - t0 < CALIBRATE_NS);
+	left = apic_read(REG_TIMER_CUR);
+	apic_write(REG_TIMER_INIT, 0);
+	apic_write(REG_LVT_TIMER, RT_VECTOR_TIMER | LVT_ONESHOT);
+	if (left == 0)
+		return 0;
+	return (uint64_t)(0xffffffffu - left) * 1000000000ULL / (t1 - t0);
+}
+
+const char *
+apic_timer_mode(void)
+{
+	return tsc_deadline ? "tsc-deadline" : x2apic ? "x2apic one-shot" :
+	    "xapic one-shot";
+}
+
+void
+apic_timer_arm(uint64_t deadline)
+{
+	uint64_t now, delta, count;
+
+	if (deadline == RT_TIME_INFINITY) {
+		if (tsc_deadline)
+			wrmsr(MSR_TSC_DEADLINE, 0);
+		else
+			apic_write(REG_TIMER_INIT, 0);
+		return;
+	}
+	now = rt_time_monotonic_ns();
+	if (tsc_deadline) {
+		/* A deadline already past fires at once: what we want. */
+		wrmsr(MSR_TSC_DEADLINE, rdtsc() + (deadline > now ?
+		    clock_ns_to_tsc(deadline - now) : 0));
+		return;
+	}
+	if (apic_hz == 0 && (apic_hz = calibrate()) == 0)
+		apic_hz = 1000000000ULL;	/* KVM's and QEMU's rate */
+	/* At most a second at a time (the event loop waits again), which
+	 * keeps the product in 64 bits and the count in 32 for any rate
+	 * up to 4 GHz. */
+	delta = deadline > now ? deadline - now : 0;
+	if (delta > 1000000000ULL)
+		delta = 1000000000ULL;
+	count = delta * apic_hz / 1000000000ULL;
+	if (count > 0xffffffffu)
+		count = 0xffffffffu;
+	apic_write(REG_TIMER_INIT, count > 0 ? (uint32_t)count : 1);
+}

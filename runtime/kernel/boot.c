@@ -1,0 +1,96 @@
+/*
+ * boot.c - the start-up sequence in C, from the PVH entry (pvh.S) to
+ * rt_main(), and the checked accessor through which everything the loader
+ * hands over is read.  Nothing is printed on a normal boot: every byte on
+ * the console is a VM exit, and the application says what it wants said.
+ */
+#include "../arch/x86_64/arch.h"
+#include "../arch/x86_64/cpu.h"
+#include "bootinfo.h"
+#include "kernel.h"
+#include "platform.h"
+
+#define IDENTITY_LIMIT	(1ULL << 32)	/* what pvh.S maps */
+
+static const void *
+guest_map(void *ctx, uint64_t paddr, uint64_t len)
+{
+	uint64_t guard = (uintptr_t)_rt_stack_guard;
+
+	(void)ctx;
+	if (paddr < RT_PAGE_SIZE || len == 0 || paddr >= IDENTITY_LIMIT ||
+	    len > IDENTITY_LIMIT - paddr)
+		return NULL;
+	if (paddr < guard + RT_PAGE_SIZE && paddr + len > guard)
+		return NULL;
+	return (const void *)(uintptr_t)paddr;
+}
+
+const struct rt_physmem rt_guest_mem = { guest_map, NULL };
+
+static void
+report_problems(int parsed, const struct rt_bootinfo *bi)
+{
+	static const struct {
+		unsigned bit;
+		const char *what;
+	} msg[] = {
+		{ RT_BI_CMDLINE_CUT, "command line cut to 4095 bytes" },
+		{ RT_BI_CMDLINE_BAD, "command line unreadable, ignored" },
+		{ RT_BI_MODULE_BAD, "boot module unreadable, ignored" },
+		{ RT_BI_NO_MEMMAP, "no memory map (start info version 0)" },
+		{ RT_BI_MEMMAP_BAD, "memory map unreadable" },
+		{ RT_BI_MEMMAP_ENTRIES, "memory map entries skipped" },
+	};
+	size_t i;
+
+	if (parsed != 0) {
+		rt_log("warning: no valid PVH start info: no command line, "
+		    "no memory");
+		return;
+	}
+	for (i = 0; i < sizeof(msg) / sizeof(msg[0]); i++)
+		if ((bi->problems & msg[i].bit) != 0)
+			rt_log("warning: %s", msg[i].what);
+	if (bi->ram.n == 0)
+		rt_log("warning: no RAM known: malloc() will return NULL");
+}
+
+void
+rt_boot(uint32_t si_paddr)
+{
+	static struct rt_bootinfo bi;
+	static struct rt_info info;
+	int parsed;
+
+	arch_init_paging();
+	arch_init_traps();
+	platform_detect();
+	parsed = rt_bootinfo_parse(&rt_guest_mem, si_paddr, IDENTITY_LIMIT,
+	    &bi);
+	if (rt_platform.id == RT_PLATFORM_XEN)
+		rt_platform.xen_up = xen_init(rt_platform.leaf, parsed == 0 ?
+		    (const struct hvm_start_info *)(uintptr_t)si_paddr :
+		    NULL) == 0;
+	console_init();
+	report_problems(parsed, &bi);
+	clock_init();
+	acpi_init(bi.rsdp_paddr);
+	memory_init(&bi);
+	apic_init();
+
+	info.platform = rt_platform.name;
+	info.cmdline = bi.cmdline;
+	if (bi.has_module) {
+		info.module = bi.module_size > 0 ?
+		    (const void *)(uintptr_t)bi.module_paddr : "";
+		info.module_size = bi.module_size;
+	}
+	info.module_cmdline = bi.module_cmdline;
+	info.clock = clock_source();
+	info.timer = apic_timer_mode();
+	info.heap_free = memory_heap_free();
+	if (clock_tsc_hz() != 0)
+		info.boot_ns = clock_tsc_to_ns(rdtsc() - rt_boot_tsc);
+	rt_exit(rt_main(&info));
+}

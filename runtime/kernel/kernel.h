@@ -1,0 +1,96 @@
+/*
+ * kernel.h - interfaces between the files of runtime/kernel/.  The
+ * application sees rt.h; Xen sees platform.h; this is everything else.
+ */
+#ifndef RT_KERNEL_KERNEL_H
+#define RT_KERNEL_KERNEL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bootinfo.h"
+#include "rt.h"
+
+/* platform.c: which hypervisor, found once at boot from CPUID. */
+enum rt_platform_id {
+	RT_PLATFORM_NONE,
+	RT_PLATFORM_TCG,
+	RT_PLATFORM_KVM,
+	RT_PLATFORM_XEN,
+};
+
+struct rt_platform {
+	enum rt_platform_id id;
+	const char *name;		/* rt_info.platform */
+	uint32_t leaf;			/* CPUID base of its leaves, or 0 */
+	uint32_t kvm_features;		/* CPUID leaf + 1, EAX, on KVM */
+	int xen_up;			/* xen_init() succeeded */
+	uint32_t cpuid1_ecx;		/* CPUID.1:ECX, asked once */
+};
+extern struct rt_platform rt_platform;
+
+#define KVM_FEATURE_CLOCKSOURCE2	(1u << 3)
+
+void platform_detect(void);
+
+/* console.c: where rt_console_write() goes, and printing for the runtime. */
+void console_init(void);
+__attribute__((format(printf, 1, 0))) int console_vprintf(const char *fmt,
+    va_list ap);
+
+/* serial.c: COM1, a 16550. */
+void serial_init(void);
+void serial_write(const char *buf, size_t len);
+/* Waits until the last byte has left the UART: before the guest ends. */
+void serial_flush(void);
+
+/* clock.c: the monotonic clock and the TSC.  clock_init() picks the
+ * source (kvmclock, Xen, or the TSC calibrated against the PIT). */
+void clock_init(void);
+uint64_t clock_tsc_hz(void);			/* 0 if unknown */
+uint64_t clock_tsc_to_ns(uint64_t ticks);	/* 0 if the rate is unknown */
+uint64_t clock_ns_to_tsc(uint64_t ns);		/* saturates */
+const char *clock_source(void);
+
+/* apic.c: the local APIC and its timer; the legacy PICs masked. */
+void apic_init(void);
+/* Arms the one-shot timer to interrupt at or a little after (deadline),
+ * or disarms it for RT_TIME_INFINITY. */
+void apic_timer_arm(uint64_t deadline);
+void apic_eoi(void);
+const char *apic_timer_mode(void);
+#define RT_VECTOR_TIMER		0xf0
+#define RT_VECTOR_SPURIOUS	0xff
+
+/* timer.c: the interrupt side of the event loop. */
+void timer_interrupt(void);
+
+/* acpi.c: ACPI S5, for a clean poweroff on exit.  acpi_init() notes
+ * where the RSDP is (0: search the BIOS area); the tables are read at
+ * acpi_poweroff() only, which returns if there is no way to power off. */
+void acpi_init(uint64_t rsdp_paddr);
+void acpi_poweroff(void);
+
+/* boot.c: the one checked accessor to guest-physical memory (bootinfo.h):
+ * readable is [4 KiB, 4 GiB) less the stack guard page. */
+extern const struct rt_physmem rt_guest_mem;
+
+/* memory.c: the page allocator and heap over the RAM the loader gave. */
+void memory_init(struct rt_bootinfo *bi);
+size_t memory_heap_free(void);
+
+/*
+ * exit.c: the ends of the guest (docs/runtime.md, exit protocol).
+ * crash_begin() stops interrupts and returns 0, or 1 when a crash is
+ * already being reported (a fault inside the report): the caller then
+ * skips straight to crash_end().
+ */
+int crash_begin(void);
+__attribute__((noreturn)) void crash_end(const char *reason);
+void crash_backtrace(uint64_t pc, uint64_t rbp);
+
+/* rt_log: "rt: " and a line, for the runtime's own messages. */
+__attribute__((format(printf, 1, 2))) void rt_log(const char *fmt, ...);
+
+#endif
