@@ -38,8 +38,10 @@ rt_main(const struct rt_info *info)
 
 	if (p != NULL)
 		max_beats = strtoul(p + 6, NULL, 10);
-	rt_printf("loop: started on %s\n", info->platform);
-	next_beat = rt_time_monotonic_ns() + RT_NSEC_PER_SEC;
+	next_beat = rt_time_monotonic_ns();
+	rt_printf("loop: started on %s at %llu ms\n", info->platform,
+	    (unsigned long long)(next_beat / RT_NSEC_PER_MSEC));
+	next_beat += RT_NSEC_PER_SEC;
 	rt_timer_set(&beat, next_beat, heartbeat, NULL);
 	rt_run();
 	rt_printf("loop: %lu beats, done\n", beats);
