@@ -4,7 +4,7 @@
 . "$top_srcdir/tests/lib.sh"
 
 command -v mandoc >/dev/null 2>&1 || skip_all "mandoc is not installed"
-for page in uk.1 uk-feed.5 uk-image.5; do
+for page in uk.1 uk-feed.5 uk-image.5 unikerneld.8 unikerneld.conf.5; do
 	ok "mandoc -Tlint $page" sh -c \
 		"out=\$(mandoc -Tlint -Wwarning '$top_srcdir/man/$page' 2>&1); echo \"\$out\"; [ -z \"\$out\" ]"
 done
