@@ -9,7 +9,7 @@
  * - A backend owns the guests it starts; it names each by a handle, a
  *   short NUL-terminated string (BACKEND_HANDLE_MAX) that stays valid
  *   across daemon restarts (a pid and a socket path for qemu, a domain
- *   UUID for libvirt, a domid + name for libxl), so that the daemon can
+ *   UUID for libvirt, a domid and UUID for libxl), so that the daemon can
  *   store it and adopt the guest again after it was restarted or killed.
  * - Lifecycle changes reach the daemon as events, never by polling: the
  *   backend calls (listener->fn) from a thread of its own, at most once per

@@ -148,14 +148,16 @@ for g in 5-crash 6-crash-stack; do
 done
 check 5-crash "crash: a page fault, by default" \
 	has 5-crash "rt: crash: page fault (vector 14)"
-# The APIC timer Xen emulates must be calibrated against a clock whose
-# every read traps: one-second beats must stay one second apart.
+# The APIC timer Xen emulates counts at a fixed rate the runtime must not
+# mismeasure (it was 0.4x-1.5x off): one-second beats stay one second
+# apart.  20%, not less: Xen runs under TCG here, and a loaded machine
+# delays a timer by tens of milliseconds.
 is "loop: shut down with poweroff after its beats" "$(result 7-loop reason)" \
 	poweroff
 beats_ms=$(console 7-loop | sed -n -e 's/^loop: started on xen at \([0-9]*\) ms$/\1/p' \
 	-e 's/^loop: heartbeat [0-9]* at \([0-9]*\) ms.*/\1/p' | tr '\n' ' ')
-check 7-loop "loop: three heartbeats, each 1 s (+-5%) after the last ($beats_ms)" \
-	python3 -c 'import sys; t = [int(x) for x in sys.argv[1:]]; d = [b - a for a, b in zip(t, t[1:])]; sys.exit(not (len(t) == 4 and all(950 <= x <= 1050 for x in d)))' $beats_ms
+check 7-loop "loop: three heartbeats, each 1 s (+-20%) after the last ($beats_ms)" \
+	python3 -c 'import sys; t = [int(x) for x in sys.argv[1:]]; d = [b - a for a, b in zip(t, t[1:])]; sys.exit(not (len(t) == 4 and all(800 <= x <= 1200 for x in d)))' $beats_ms
 ok "whole run under 3 minutes" test $((t1 - t0)) -lt 180
 [ "$tap_failed" -eq 0 ] || keep_results
 done_testing
