@@ -5,7 +5,8 @@
  * (nothing in the feed, the trusted comment included, may be believed
  * before), then that the trusted comment repeats the feed's uri, serial and
  * expiry, then the uri, the dates and the serial against what the caller
- * last accepted, and last the digests of the images found on disk.
+ * last accepted -- feedcheck_feed(), which the daemon runs too -- and last
+ * the digests of the images found on disk.
  * `uk feed add|ls|refresh` join this file with the daemon.
  */
 #include "config.h"
@@ -22,6 +23,7 @@
 
 #include "cli.h"
 #include "feed.h"
+#include "feedcheck.h"
 #include "fileio.h"
 #include "minisign.h"
 #include "trust.h"
@@ -47,105 +49,31 @@ struct fv_state {
 	int images_checked;
 };
 
-/* Finds "key:" in a tab-separated trusted comment; copies its value. */
+/* The state last accepted, from --last-serial and --last-sha256: (*prev)
+ * stays NULL without them. */
 static int
-fv_comment_field(const char *tc, const char *key, char *out, size_t outsz)
-{
-	size_t klen = strlen(key), n;
-	const char *p = tc, *end;
-
-	while (*p != '\0') {
-		end = strchr(p, '\t');
-		if (end == NULL)
-			end = p + strlen(p);
-		if ((size_t)(end - p) > klen && strncmp(p, key, klen) == 0 &&
-		    p[klen] == ':') {
-			n = (size_t)(end - p) - klen - 1;
-			if (n >= outsz)
-				return -1;
-			memcpy(out, p + klen + 1, n);
-			out[n] = '\0';
-			return 0;
-		}
-		p = *end ? end + 1 : end;
-	}
-	return -1;
-}
-
-/* The trusted comment is what `minisign -V` shows a person: it must say the
- * same as the feed, or a reader of it would be misled. */
-static int
-fv_check_comment(const struct fv_state *st, struct err *e)
-{
-	const char *tc = st->sig.trusted_comment;
-	char uri[FEED_URL_MAX + 1], serial[32], exp[FEED_TIME_LEN + 1],
-	    want[32];
-
-	if (fv_comment_field(tc, "uri", uri, sizeof(uri)) == -1 ||
-	    fv_comment_field(tc, "serial", serial, sizeof(serial)) == -1 ||
-	    fv_comment_field(tc, "expires", exp, sizeof(exp)) == -1)
-		return err_set(e, "feed_comment_mismatch",
-		    "the trusted comment '%s' does not name the feed's uri, "
-		    "serial and expires", tc);
-	if (strcmp(uri, st->feed->uri) != 0)
-		return err_set(e, "feed_comment_mismatch",
-		    "the trusted comment says uri %s, the feed %s", uri,
-		    st->feed->uri);
-	snprintf(want, sizeof(want), "%" PRIu64, st->feed->serial);
-	if (strcmp(serial, want) != 0)
-		return err_set(e, "feed_comment_mismatch",
-		    "the trusted comment says serial %s, the feed %s", serial,
-		    want);
-	feed_format_time(st->feed->expires, want);
-	if (strcmp(exp, want) != 0)
-		return err_set(e, "feed_comment_mismatch",
-		    "the trusted comment says expires %s, the feed %s", exp,
-		    want);
-	return 0;
-}
-
-static int
-fv_check_uri(const struct fv_opts *o, const struct feed *f, struct err *e)
-{
-	size_t i;
-
-	if (o->uri == NULL || strcmp(o->uri, f->uri) == 0)
-		return 0;
-	for (i = 0; i < f->nmirrors; i++)
-		if (strcmp(o->uri, f->mirrors[i]) == 0)
-			return 0;
-	return err_set(e, "feed_uri_mismatch",
-	    "the feed says it is %s, not %s (nor one of its %zu mirrors)",
-	    f->uri, o->uri, f->nmirrors);
-}
-
-static int
-fv_check_serial(const struct fv_opts *o, const struct fv_state *st,
+fv_prev(const struct fv_opts *o, const struct fv_state *st,
+    struct trust_feed_state *buf, const struct trust_feed_state **prev,
     struct err *e)
 {
-	struct trust_feed_state prev;
 	char *end;
 
+	*prev = NULL;
 	if (o->last_serial == NULL)
 		return 0;
-	memset(&prev, 0, sizeof(prev));
+	memset(buf, 0, sizeof(*buf));
 	errno = 0;
-	prev.serial = strtoull(o->last_serial, &end, 10);
+	buf->serial = strtoull(o->last_serial, &end, 10);
 	if (errno != 0 || *end != '\0' || *o->last_serial == '\0')
 		return err_set(e, ERR_INVALID, "--last-serial '%s' is not a "
 		    "number", o->last_serial);
 	if (o->last_sha256 == NULL)
-		memcpy(prev.sha256, st->digest, SHA256_LEN);
-	else if (hex_decode(o->last_sha256, prev.sha256, SHA256_LEN) == -1)
+		memcpy(buf->sha256, st->digest, SHA256_LEN);
+	else if (hex_decode(o->last_sha256, buf->sha256, SHA256_LEN) == -1)
 		return err_set(e, ERR_INVALID, "--last-sha256 needs 64 hex "
 		    "digits");
-	switch (trust_serial_check(&prev, st->feed->serial, st->digest, e)) {
-	case TRUST_SERIAL_NEW:
-	case TRUST_SERIAL_UNCHANGED:
-		return 0;
-	default:
-		return -1;
-	}
+	*prev = buf;
+	return 0;
 }
 
 /* Hashes the images whose href resolves to a file that exists here. */
@@ -330,6 +258,8 @@ feed_verify(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	struct fv_opts o;
 	struct fv_state st;
+	struct trust_feed_state prevbuf;
+	const struct trust_feed_state *prev;
 	struct sig_pubkey pk;
 	struct err e;
 	int rc;
@@ -344,10 +274,9 @@ feed_verify(const struct cli_cmd *cmd, int argc, char **argv)
 		    "check --pubkey: is this the publisher's key?" : NULL);
 		goto out;
 	}
-	if (fv_check_comment(&st, &e) == -1 || fv_check_uri(&o, st.feed, &e) ==
-	    -1 || trust_domain_of_uri(st.feed->uri, st.domain, &e) == -1 ||
-	    trust_time_check(st.feed->published, st.feed->expires, time(NULL),
-	    &e) != TRUST_TIME_OK || fv_check_serial(&o, &st, &e) == -1) {
+	if (fv_prev(&o, &st, &prevbuf, &prev, &e) == -1 ||
+	    feedcheck_feed(st.feed, st.sig.trusted_comment, st.digest, o.uri,
+	    prev, time(NULL), st.domain, NULL, &e) == -1) {
 		cli_error(cmd, &e, strcmp(e.code, "feed_expired") == 0 ?
 		    "the publisher must re-sign it: uk publish --feed FEED "
 		    "--key SECKEY" : NULL);
