@@ -12,17 +12,8 @@
 # used nor disturbed, and nothing the test starts can outlive it.
 # UK_VIRT_NS is "private" inside those namespaces; "host" (set by hand, or
 # when unshare cannot make them) runs the daemons on the real paths.
-if [ -z "${UK_VIRT_NS:-}" ]; then
-	if [ "$(id -u)" = 0 ] &&
-	    unshare --mount --pid --net --fork --mount-proc true 2>/dev/null
-	then
-		exec unshare --mount --pid --net --fork --mount-proc \
-		    --propagation private --kill-child \
-		    env UK_VIRT_NS=private /bin/sh "$0" "$@"
-	fi
-	UK_VIRT_NS=host
-fi
-
+. "$top_srcdir/tests/libvirt/libvirtd.sh"
+libvirt_ns_enter "$0" "$@"
 . "$top_srcdir/tests/lib.sh"
 
 VIRT_BOOT=$top_builddir/tests/libvirt/virt-boot
@@ -43,11 +34,9 @@ else
 	diag "/dev/kvm is not usable: guests run under TCG"
 fi
 
-# Domain names carry the temp dir's random part: concurrent runs (and
-# the cgroups libvirt names after domains, which are host-wide) differ.
-TAG=${TMP##*.}
+libvirtd_init		# $SYS, $SYSURI, $SYSLOG, $TAG (libvirtd.sh)
 K=$TMP/kernels		# copies: libvirt may chown what it boots
-chmod 711 "$TMP" && mkdir -m 755 "$K" || exit 1
+mkdir -m 755 "$K" || exit 1
 
 skip() {	# skip NAME REASON
 	tap_n=$((tap_n + 1))
@@ -56,17 +45,6 @@ skip() {	# skip NAME REASON
 
 lastline() { tail -n 1 "$1" 2>/dev/null | tr -d '\r'; }
 result() { head -n 1 "$TMP/$1.result" 2>/dev/null; }
-
-# wait_for SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds.
-wait_for() {
-	local n="$(($1 * 10))"
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 
 # kernel REL: copies the built kernel $top_builddir/REL into $K.  Fails
 # with a reason in $why; $why_skip is set when this build does not make
@@ -215,89 +193,8 @@ runtime_kernels() {
 
 ##### qemu:///system through our own libvirtd
 
-SYS=$TMP/sys		# bind-mounted over the system's libvirt paths
-SYSURI=qemu:///system
-SYSLOG=/var/log/libvirt/qemu	# QEMU's logs, as libvirtd sees the paths
-
-# private_daemons: virtlogd and libvirtd on private paths, with a minimal
-# configuration: qemu runs as Debian's libvirt-qemu user, as it would for
-# the real daemon; the only settings are where libvirtd logs.
-private_daemons() {
-	local d
-	for d in run lib cache log etc; do
-		mkdir -p "$SYS/$d" || return 1
-	done
-	echo 'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"' \
-	    >"$SYS/etc/libvirtd.conf"
-	: >"$SYS/etc/virtlogd.conf"
-	: >"$SYS/etc/qemu.conf"
-	mkdir -p /run/libvirt /var/lib/libvirt /var/cache/libvirt \
-	    /var/log/libvirt /etc/libvirt || return 1
-	mount --bind "$SYS/run" /run/libvirt &&
-	mount --bind "$SYS/lib" /var/lib/libvirt &&
-	mount --bind "$SYS/cache" /var/cache/libvirt &&
-	mount --bind "$SYS/log" /var/log/libvirt &&
-	mount --bind "$SYS/etc" /etc/libvirt || return 1
-	timeout 30 virtlogd -d -p "$SYS/virtlogd.pid" || return 1
-	timeout 30 libvirtd -d -p "$SYS/libvirtd.pid" || return 1
-	wait_for 30 virsh -q -c "$SYSURI" uri
-}
-
-# host_daemons: without namespaces, the host's own daemons on the real
-# paths with the host's configuration, when none runs (one that does is
-# used, and neither restarted nor stopped: system_tests).  A virtlogd
-# already running is used likewise.  What this starts, stop_daemons stops.
-host_daemons() {
-	mkdir -p "$SYS" || return 1
-	if ! { [ -S /run/libvirt/virtlogd-sock ] && [ -f /run/virtlogd.pid ] &&
-	    alive "$(cat /run/virtlogd.pid)"; }; then
-		timeout 30 virtlogd -d -p "$SYS/virtlogd.pid" || return 1
-	fi
-	timeout 30 libvirtd -d -p "$SYS/libvirtd.pid" || return 1
-	wait_for 30 virsh -q -c "$SYSURI" uri
-}
-
-# alive PID: the process exists and is not a zombie.
-alive() {
-	[ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat"
-}
-
-dead() { ! alive "$1"; }
-
-# stop_pidfile FILE: SIGTERM to the daemon FILE names, SIGKILL after 15 s.
-stop_pidfile() {
-	local pid
-	[ -f "$1" ] && pid=$(cat "$1") && [ -n "$pid" ] || return 0
-	alive "$pid" || return 0
-	kill "$pid" 2>/dev/null
-	wait_for 15 dead "$pid" && return 0
-	kill -9 "$pid" 2>/dev/null
-	return 1
-}
-
-# destroy_ours URI: destroys this run's domains left on URI (after a
-# failure); others' domains are not ours to touch.
-destroy_ours() {
-	local n
-	timeout 30 virsh -q -c "$1" list --name 2>/dev/null |
-	while read -r n; do
-		case $n in
-		uk-"$TAG"-*)
-			timeout 30 virsh -q -c "$1" destroy "$n" >/dev/null 2>&1
-			;;
-		esac
-	done
-}
-
-# stop_daemons: destroys this run's domains, stops the daemons it started.
-stop_daemons() {
-	local rc=0
-	destroy_ours "$SYSURI"
-	stop_pidfile "$SYS/libvirtd.pid" || rc=1
-	stop_pidfile "$SYS/virtlogd.pid" || rc=1
-	rm -f "$SYS/libvirtd.pid" "$SYS/virtlogd.pid"
-	return $rc
-}
+# The daemons: private_daemons, host_daemons, stop_daemons... come from
+# tests/libvirt/libvirtd.sh.
 
 # clients: how many clients libvirtd has (virt-admin, its admin socket).
 clients() {
@@ -331,28 +228,7 @@ virsh_boot() {
 system_tests() {
 	local n log="$SYSLOG"
 
-	if ! command -v libvirtd >/dev/null || ! command -v virtlogd >/dev/null
-	then
-		ok "qemu:///system: libvirtd and virtlogd installed" false
-		return
-	fi
-	at_exit stop_daemons
-	n=$tap_failed
-	if [ "$UK_VIRT_NS" = private ]; then
-		ok "qemu:///system: libvirtd and virtlogd start on private paths" \
-		    private_daemons
-	elif virsh -q -c "$SYSURI" uri >/dev/null 2>&1; then
-		diag "no private namespaces: using the libvirtd already" \
-		    "running, which this test neither restarts nor stops"
-	else
-		diag "no private namespaces: starting the host's libvirtd"
-		ok "qemu:///system: libvirtd and virtlogd start" host_daemons
-	fi
-	if [ "$tap_failed" -ne "$n" ]; then
-		tail -n 20 /var/log/libvirt/libvirtd.log 2>/dev/null |
-		    sed 's/^/#   /'
-		return
-	fi
+	system_daemons "qemu:///system" || return
 
 	# Bring-up: the floor kernel needs no runtime.
 	n=uk-$TAG-floor-sys
