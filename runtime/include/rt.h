@@ -76,7 +76,9 @@ struct rt_info {
 	 * the runtime recognises). */
 	const char *platform;
 	/* The kernel command line, NUL-terminated; "" when there is none.
-	 * At most RT_CMDLINE_MAX - 1 bytes: a longer one is cut there. */
+	 * At most RT_CMDLINE_MAX - 1 bytes: a longer one is cut there.  The
+	 * runtime reads one word of it too, "rt.bootstages", which prints
+	 * the boot's stages before rt_main() (docs/runtime.md). */
 	const char *cmdline;
 	/* The first boot module (an initrd), or NULL and 0 when there is
 	 * none; module_cmdline is "" when the loader gave none. */

@@ -8,6 +8,12 @@
  * The timer runs one-shot, in TSC-deadline mode when the CPU has it (no
  * rate to learn: the clock knows the TSC's), else counting down at the
  * APIC's own rate, measured against the clock at the first use.
+ *
+ * Boot only chooses the mode; the PICs and the APIC are set up when the
+ * timer is first armed, which is before interrupts are first enabled
+ * (timer.c: rt_poll() arms it, then halts with interrupts on).  A kernel
+ * that never waits never pays for the MSR writes and port I/O, each a VM
+ * exit.
  */
 #include "../arch/x86_64/cpu.h"
 #include "kernel.h"
@@ -33,7 +39,7 @@
 
 #define CALIBRATE_NS	1000000ULL	/* 1 ms, once, if ever */
 
-static int x2apic, tsc_deadline;
+static int x2apic, tsc_deadline, ready;
 static volatile uint32_t *mmio;
 static uint64_t apic_hz;		/* one-shot mode: counts per second */
 
@@ -61,13 +67,22 @@ apic_eoi(void)
 void
 apic_init(void)
 {
+	x2apic = (rt_platform.cpuid1_ecx & CPUID1_ECX_X2APIC) != 0;
+	tsc_deadline = clock_tsc_hz() != 0 &&
+	    (rt_platform.cpuid1_ecx & CPUID1_ECX_TSC_DEADLINE) != 0;
+}
+
+/* The PICs masked, the local APIC on, its timer's vector and mode set. */
+static void
+apic_setup(void)
+{
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 
+	ready = 1;
 	if (rt_platform.id != RT_PLATFORM_XEN) {
 		outb(PIC1_DATA, 0xff);
 		outb(PIC2_DATA, 0xff);
 	}
-	x2apic = (rt_platform.cpuid1_ecx & CPUID1_ECX_X2APIC) != 0;
 	/* Disabled to x2APIC in one step is not allowed: through xAPIC. */
 	if ((base & MSR_APIC_BASE_ENABLE) == 0) {
 		base |= MSR_APIC_BASE_ENABLE;
@@ -78,8 +93,6 @@ apic_init(void)
 		wrmsr(MSR_APIC_BASE, base);
 	}
 	mmio = (volatile uint32_t *)(uintptr_t)(base & 0xfffff000);
-	tsc_deadline = clock_tsc_hz() != 0 &&
-	    (rt_platform.cpuid1_ecx & CPUID1_ECX_TSC_DEADLINE) != 0;
 
 	apic_write(REG_TPR, 0);
 	apic_write(REG_LVT_LINT0, LVT_MASKED);
@@ -149,6 +162,8 @@ apic_timer_arm(uint64_t deadline)
 {
 	uint64_t now, delta, count;
 
+	if (!ready)
+		apic_setup();
 	if (deadline == RT_TIME_INFINITY) {
 		if (tsc_deadline)
 			wrmsr(MSR_TSC_DEADLINE, 0);

@@ -4,6 +4,8 @@
  * hands over is read.  Nothing is printed on a normal boot: every byte on
  * the console is a VM exit, and the application says what it wants said.
  */
+#include <string.h>
+
 #include "../arch/x86_64/arch.h"
 #include "../arch/x86_64/cpu.h"
 #include "bootinfo.h"
@@ -44,6 +46,8 @@ report_problems(int parsed, const struct rt_bootinfo *bi)
 	};
 	size_t i;
 
+	if (parsed == 0 && bi->problems == 0 && bi->ram.n != 0)
+		return;
 	if (parsed != 0) {
 		rt_log("warning: no valid PVH start info: no command line, "
 		    "no memory");
@@ -56,6 +60,61 @@ report_problems(int parsed, const struct rt_bootinfo *bi)
 		rt_log("warning: no RAM known: malloc() will return NULL");
 }
 
+/*
+ * Boot stages: the TSC as each ends, for the command-line option
+ * "rt.bootstages", which prints them before rt_main() (bench/boot reads
+ * them).  A stamp is three instructions, cheap enough to keep.  The
+ * first stage, from the first instruction to long mode, is pvh.S's.
+ */
+enum { ST_ENTRY, ST_TRAPS, ST_PLATFORM, ST_BOOTINFO, ST_CLOCK, ST_MEMORY,
+    ST_INFO, ST_N };
+static const char *const stage_name[ST_N] = { "entry", "traps",
+    "platform", "bootinfo", "clock", "memory", "info" };
+static uint32_t stage_lo[ST_N], stage_hi[ST_N];
+
+#define STAMP(i) __asm__ volatile("rdtsc; movl %%eax, %0; movl %%edx, %1" \
+    : "=m"(stage_lo[i]), "=m"(stage_hi[i]) : : "eax", "edx")
+
+static uint64_t
+stage_tsc(unsigned i)
+{
+	return i == ST_ENTRY ? rt_boot_tsc_long :
+	    (uint64_t)stage_hi[i] << 32 | stage_lo[i];
+}
+
+/* 1 when (word) is a whole word of (cmdline). */
+static int
+has_word(const char *cmdline, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = cmdline; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == cmdline || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+static void
+print_stages(void)
+{
+	uint64_t prev = rt_boot_tsc, ns;
+	unsigned i;
+
+	for (i = 0; i < ST_N; i++) {
+		ns = clock_tsc_to_ns(stage_tsc(i) - prev);
+		rt_log("boot stage %-9s %6llu.%llu us", stage_name[i],
+		    (unsigned long long)(ns / 1000),
+		    (unsigned long long)(ns % 1000 / 100));
+		prev = stage_tsc(i);
+	}
+	ns = clock_tsc_to_ns(prev - rt_boot_tsc);
+	rt_log("boot stage %-9s %6llu.%llu us", "total",
+	    (unsigned long long)(ns / 1000),
+	    (unsigned long long)(ns % 1000 / 100));
+}
+
 void
 rt_boot(uint32_t si_paddr)
 {
@@ -63,21 +122,24 @@ rt_boot(uint32_t si_paddr)
 	static struct rt_info info;
 	int parsed;
 
-	arch_init_paging();
 	arch_init_traps();
+	STAMP(ST_TRAPS);
 	platform_detect();
+	STAMP(ST_PLATFORM);
 	parsed = rt_bootinfo_parse(&rt_guest_mem, si_paddr, IDENTITY_LIMIT,
 	    &bi);
 	if (rt_platform.id == RT_PLATFORM_XEN)
 		rt_platform.xen_up = xen_init(rt_platform.leaf, parsed == 0 ?
 		    (const struct hvm_start_info *)(uintptr_t)si_paddr :
 		    NULL) == 0;
-	console_init();
 	report_problems(parsed, &bi);
+	STAMP(ST_BOOTINFO);
 	clock_init();
+	STAMP(ST_CLOCK);
 	acpi_init(bi.rsdp_paddr);
 	memory_init(&bi);
 	apic_init();
+	STAMP(ST_MEMORY);
 
 	info.platform = rt_platform.name;
 	info.cmdline = bi.cmdline;
@@ -90,7 +152,11 @@ rt_boot(uint32_t si_paddr)
 	info.clock = clock_source();
 	info.timer = apic_timer_mode();
 	info.heap_free = memory_heap_free();
+	STAMP(ST_INFO);
 	if (clock_tsc_hz() != 0)
-		info.boot_ns = clock_tsc_to_ns(rdtsc() - rt_boot_tsc);
+		info.boot_ns = clock_tsc_to_ns(stage_tsc(ST_INFO) -
+		    rt_boot_tsc);
+	if (has_word(bi.cmdline, "rt.bootstages"))
+		print_stages();
 	rt_exit(rt_main(&info));
 }

@@ -3,9 +3,13 @@
  * loader hands over is read here and nowhere else, through one accessor,
  * and every address and size is checked for overflow before it is used.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "bootinfo.h"
+
+_Static_assert(offsetof(struct hvm_start_info, memmap_paddr) ==
+    HVM_START_INFO_V0_SIZE, "version 1 fields follow version 0's");
 
 /*
  * Copies (len) bytes at (paddr) into (dst); 0, or -1 if unreadable.  The
@@ -33,9 +37,9 @@ static unsigned
 copy_string(const struct rt_physmem *pm, uint64_t paddr, char *dst,
     size_t max)
 {
-	const char *p;
+	const char *p, *nul;
 	uint64_t a, chunk;
-	size_t n = 0, i;
+	size_t n = 0;
 
 	while (n < max - 1) {
 		if (paddr > UINT64_MAX - n)
@@ -46,10 +50,13 @@ copy_string(const struct rt_physmem *pm, uint64_t paddr, char *dst,
 			chunk = max - 1 - n;
 		if ((p = pm->map(pm->ctx, a, chunk)) == NULL)
 			break;
-		for (i = 0; i < chunk; i++) {
-			if ((dst[n + i] = p[i]) == '\0')
-				return 0;
+		/* memchr and memcpy, not a loop: string instructions in the
+		 * guest (runtime/libc/string.c). */
+		if ((nul = memchr(p, '\0', chunk)) != NULL) {
+			memcpy(dst + n, p, (size_t)(nul - p) + 1);
+			return 0;
 		}
+		memcpy(dst + n, p, chunk);
 		n += chunk;
 	}
 	if (n < max - 1) {
@@ -113,15 +120,21 @@ rt_bootinfo_parse(const struct rt_physmem *pm, uint64_t si_paddr,
 {
 	struct hvm_start_info si;
 
-	memset(bi, 0, sizeof(*bi));
+	/* Not memset(bi): its buffers are 5 KiB, and every byte costs boot
+	 * time where the hypervisor emulates the guest (docs/runtime.md). */
+	memset(bi, 0, offsetof(struct rt_bootinfo, ram));
 	rt_ranges_init(&bi->ram);
+	bi->cmdline[0] = '\0';
+	bi->module_cmdline[0] = '\0';
 	/* Version 0 has only the first fields: read no further than them
 	 * until the version says there is more. */
-	memset(&si, 0, sizeof(si));
 	if (copy_in(pm, si_paddr, &si, HVM_START_INFO_V0_SIZE) != 0 ||
 	    si.magic != HVM_START_MAGIC_VALUE)
 		return -RT_EINVAL;
-	if (si.version >= 1 && copy_in(pm, si_paddr, &si, sizeof(si)) != 0)
+	si.memmap_paddr = 0;
+	si.memmap_entries = 0;
+	if (si.version >= 1 && copy_in(pm, si_paddr + HVM_START_INFO_V0_SIZE,
+	    &si.memmap_paddr, sizeof(si) - HVM_START_INFO_V0_SIZE) != 0)
 		return -RT_EINVAL;
 	bi->version = si.version;
 	bi->rsdp_paddr = si.rsdp_paddr;

@@ -63,13 +63,14 @@ struct rt_physmem {
 struct rt_bootinfo {
 	uint32_t version;
 	unsigned problems;		/* RT_BI_* */
-	char cmdline[RT_CMDLINE_MAX];
 	int has_module;
 	uint64_t module_paddr;		/* readable for module_size bytes */
 	uint64_t module_size;
-	char module_cmdline[RT_MODULE_CMDLINE_MAX];
 	uint64_t rsdp_paddr;		/* 0 when not given */
+	/* The large members last: the parser resets only what it must. */
 	struct rt_ranges ram;		/* usable RAM below the limit */
+	char cmdline[RT_CMDLINE_MAX];
+	char module_cmdline[RT_MODULE_CMDLINE_MAX];
 };
 
 /*

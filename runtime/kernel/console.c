@@ -17,13 +17,6 @@
 #define XEN_DEBUG_PORT	0xe9
 
 void
-console_init(void)
-{
-	if (rt_platform.id != RT_PLATFORM_XEN)
-		serial_init();
-}
-
-void
 rt_console_write(const char *buf, size_t len)
 {
 	size_t i;

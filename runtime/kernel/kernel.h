@@ -35,12 +35,10 @@ extern struct rt_platform rt_platform;
 void platform_detect(void);
 
 /* console.c: where rt_console_write() goes, and printing for the runtime. */
-void console_init(void);
 __attribute__((format(printf, 1, 0))) int console_vprintf(const char *fmt,
     va_list ap);
 
-/* serial.c: COM1, a 16550. */
-void serial_init(void);
+/* serial.c: COM1, a 16550, set up at the first write. */
 void serial_write(const char *buf, size_t len);
 /* Waits until the last byte has left the UART: before the guest ends. */
 void serial_flush(void);
@@ -53,7 +51,9 @@ uint64_t clock_tsc_to_ns(uint64_t ticks);	/* 0 if the rate is unknown */
 uint64_t clock_ns_to_tsc(uint64_t ns);		/* saturates */
 const char *clock_source(void);
 
-/* apic.c: the local APIC and its timer; the legacy PICs masked. */
+/* apic.c: the local APIC and its timer; the legacy PICs masked.
+ * apic_init() picks the timer's mode (after clock_init()); the hardware
+ * is set up at the first apic_timer_arm(). */
 void apic_init(void);
 /* Arms the one-shot timer to interrupt at or a little after (deadline),
  * or disarms it for RT_TIME_INFINITY. */
@@ -76,8 +76,13 @@ void acpi_poweroff(void);
  * readable is [4 KiB, 4 GiB) less the stack guard page. */
 extern const struct rt_physmem rt_guest_mem;
 
-/* memory.c: the page allocator and heap over the RAM the loader gave. */
+/* memory.c: the page allocator and heap over the RAM the loader gave.
+ * memory_init() takes what is not RAM for the heap out of (bi)'s RAM,
+ * which must stay put: memory_heap() builds the allocator and the heap on
+ * it at its first call. */
+struct rt_heap;
 void memory_init(struct rt_bootinfo *bi);
+struct rt_heap *memory_heap(void);
 size_t memory_heap_free(void);
 
 /*

@@ -9,18 +9,16 @@
 #include "heap.h"
 #include "kernel.h"
 
-extern struct rt_heap rt_heap;
-
 void *
 malloc(size_t size)
 {
-	return rt_heap_alloc(&rt_heap, size);
+	return rt_heap_alloc(memory_heap(), size);
 }
 
 void *
 calloc(size_t n, size_t size)
 {
-	return rt_heap_calloc(&rt_heap, n, size);
+	return rt_heap_calloc(memory_heap(), n, size);
 }
 
 void *
@@ -29,7 +27,7 @@ realloc(void *p, size_t size)
 	void *q;
 	int err;
 
-	q = rt_heap_realloc(&rt_heap, p, size, &err);
+	q = rt_heap_realloc(memory_heap(), p, size, &err);
 	if (err != 0)
 		rt_panic("realloc(%p): not a live heap block", p);
 	return q;
@@ -38,6 +36,6 @@ realloc(void *p, size_t size)
 void
 free(void *p)
 {
-	if (rt_heap_free(&rt_heap, p) != 0)
+	if (rt_heap_free(memory_heap(), p) != 0)
 		rt_panic("free(%p): not a live heap block", p);
 }

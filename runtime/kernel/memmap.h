@@ -37,8 +37,8 @@ void rt_ranges_init(struct rt_ranges *rs);
 /*
  * Adds [start, end) shrunk inward to page boundaries, merging with what
  * it touches.  An empty range adds nothing.  Returns 0, or -RT_ENOMEM when
- * the set is full and the range could not be merged (it is then dropped:
- * losing memory is safe, inventing it is not).
+ * the set is full and the range could not be merged (it is then dropped,
+ * the set unchanged: losing memory is safe, inventing it is not).
  */
 int rt_ranges_add(struct rt_ranges *rs, uint64_t start, uint64_t end);
 

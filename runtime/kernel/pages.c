@@ -56,7 +56,6 @@ insert_run(struct rt_pages *pa, uintptr_t p, size_t n)
 int
 rt_pages_add(struct rt_pages *pa, uintptr_t start, uintptr_t end)
 {
-	struct rt_ranges probe;
 	size_t i;
 
 	if (start > UINTPTR_MAX - (PAGE - 1))
@@ -71,10 +70,9 @@ rt_pages_add(struct rt_pages *pa, uintptr_t start, uintptr_t end)
 		if (start < pa->managed.r[i].end &&
 		    end > pa->managed.r[i].start)
 			return -RT_EINVAL;
-	probe = pa->managed;
-	if (rt_ranges_add(&probe, start, end) != 0)
+	/* Changes nothing when it fails (memmap.h): no copy to roll back. */
+	if (rt_ranges_add(&pa->managed, start, end) != 0)
 		return -RT_ENOMEM;
-	pa->managed = probe;
 	insert_run(pa, start, (end - start) / PAGE);
 	return 0;
 }

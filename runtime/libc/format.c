@@ -332,17 +332,18 @@ rtl_vformat(void (*put)(void *arg, const char *s, size_t n), void *arg,
 {
 	struct out o = { put, arg, 0 };
 	struct spec sp;
-	const char *p, *start;
+	const char *p, *start, *end = fmt + rtl_strlen(fmt);
 	va_list ap;
 	int r = 0;
 
 	/* A copy, so that helpers can share it through a pointer portably. */
 	va_copy(ap, ap0);
-	while (*fmt != '\0') {
-		for (p = fmt; *p != '\0' && *p != '%'; p++)
-			continue;
+	while (fmt < end) {
+		/* rtl_memchr, not a loop: see string.c. */
+		if ((p = rtl_memchr(fmt, '%', (size_t)(end - fmt))) == NULL)
+			p = end;
 		emit(&o, fmt, (size_t)(p - fmt));
-		if (*p == '\0')
+		if (p == end)
 			break;
 		start = p++;
 		if ((r = parse_spec(&p, &sp, &ap)) == -1)

@@ -41,8 +41,9 @@ void rt_trap(struct rt_trapframe *tf);
  * struct hvm_start_info; called on the boot stack, never returns. */
 __attribute__((noreturn)) void rt_boot(uint32_t si_paddr);
 
-/* The TSC at the kernel's first instruction (pvh.S). */
-extern uint64_t rt_boot_tsc;
+/* The TSC at the kernel's first instruction, and when long mode was
+ * reached (pvh.S). */
+extern uint64_t rt_boot_tsc, rt_boot_tsc_long;
 
 /* Linker script symbols: use their addresses. */
 extern char _rt_image_start[], _rt_text_end[], _rt_rodata_end[];
@@ -50,8 +51,8 @@ extern char _rt_stack_guard[], _rt_stack_bottom[], _rt_stack_top[];
 extern char _rt_ist_bottom[], _rt_ist_top[], _rt_image_end[];
 extern char _rt_hypercall_start[], _rt_hypercall_end[];
 
-/* Loads the IDT (exceptions and vectors 0xf0 and up) and a TSS whose
- * IST1 serves #DF, NMI and #MC. */
+/* Loads the IDT (exceptions and vectors 0xf0 and up) and the TSS, whose
+ * IST1 serves #DF, NMI and #MC; pvh.S builds both. */
 void arch_init_traps(void);
 
 /* Opens (vector) of the IDT: its interrupts then reach rt_trap(). */
@@ -67,15 +68,13 @@ void arch_set_gate(unsigned vector);
 int arch_map_on_fault(uint64_t addr, uint64_t error);
 
 /*
- * Replaces the boot page tables with the real ones: the first 4 GiB
- * identity-mapped (beyond 2 MiB on first touch), page 0 and the stack
- * guard page left out, the image's text (and Xen's hypercall page)
+ * The page tables are set before rt_boot() runs (pvh.S): the first 4 GiB
+ * identity-mapped (beyond 2 MiB on first touch, above), page 0 and the
+ * stack guard page left out, the image's text (and Xen's hypercall page)
  * read-only and executable, read-only data read-only, everything else
- * non-executable when the CPU has NX; CR0.WP (set at boot) makes
- * read-only hold for the kernel too.  Returns 1 if NX is on.  Must run
- * first: until then only the first 2 MiB are mapped.
+ * non-executable when the CPU has NX; CR0.WP makes read-only hold for the
+ * kernel too.
  */
-int arch_init_paging(void);
 
 #endif /* !__ASSEMBLER__ */
 #endif

@@ -73,6 +73,18 @@ outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+/* (n) bytes of (buf) to (port) in one instruction: a hypervisor that
+ * exits to its device model hands it the whole string at once (KVM
+ * does), where a loop of outb would exit once a byte. */
+static inline void
+outsb(uint16_t port, const void *buf, unsigned long n)
+{
+	__asm__ volatile("rep outsb"
+	    : "+S"(buf), "+c"(n)
+	    : "d"(port)
+	    : "memory");
+}
+
 static inline void
 outw(uint16_t port, uint16_t v)
 {

@@ -5,7 +5,9 @@
  */
 #include "arch.h"
 
-	.text
+	/* First in the image (runtime.ld): the IDT (pvh.S) is computed
+	 * from the stubs' address, which must start a page. */
+	.section .text.rt_trap_stubs, "ax"
 
 /*
  * Stub (v) starts at rt_trap_stubs + 16 * (v).  Vectors for which the CPU
