@@ -240,11 +240,10 @@ publish_write(const struct publish_opts *o, const struct sig_seckey *sk,
 		goto out;
 	rc = fileio_commit(fdf, tmpf, o->feed, 0644, e);
 	fdf = -1;
-	if (rc == 0)
+	if (rc == 0) {
 		rc = fileio_commit(fds, tmps, sigpath, 0644, e);
-	else
-		unlink(tmps);
-	fds = -1;
+		fds = -1;
+	}
 out:
 	if (fdf != -1) {
 		close(fdf);
