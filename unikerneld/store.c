@@ -585,13 +585,24 @@ col_int(sqlite3_stmt *s, int i)
 typedef int (*row_fn)(struct store *, sqlite3_stmt *, void *, struct err *);
 typedef void (*free_fn)(void *);
 
+/* Frees (n) elements of (size) bytes at (arr) with (ffn), then (arr). */
+static void
+rows_free(void *arr, size_t n, size_t size, free_fn ffn)
+{
+	size_t i;
+
+	for (i = 0; arr != NULL && i < n; i++)
+		ffn((char *)arr + i * size);
+	free(arr);
+}
+
 /* Reads every row of (s) into a new array of (size)-byte elements. */
 static int
 read_rows(struct store *st, sqlite3_stmt *s, size_t size, row_fn fn,
     free_fn ffn, void **out, size_t *n, struct err *e)
 {
 	char *arr = NULL, *p;
-	size_t cnt = 0, cap = 0, i;
+	size_t cnt = 0, cap = 0;
 	int r;
 
 	while ((r = step(st, s, e)) == 1) {
@@ -621,9 +632,7 @@ read_rows(struct store *st, sqlite3_stmt *s, size_t size, row_fn fn,
 	*n = cnt;
 	return 0;
 fail:
-	for (i = 0; i < cnt; i++)
-		ffn(arr + i * size);
-	free(arr);
+	rows_free(arr, cnt, size, ffn);
 	return -1;
 }
 
@@ -1093,11 +1102,7 @@ fail:
 void
 store_event_list_free(struct store_event *evs, size_t n)
 {
-	size_t i;
-
-	for (i = 0; evs != NULL && i < n; i++)
-		event_free(&evs[i]);
-	free(evs);
+	rows_free(evs, n, sizeof(*evs), event_free);
 }
 
 int
@@ -1633,11 +1638,7 @@ feed_free_v(void *p)
 void
 store_feed_list_free(struct store_feed *feeds, size_t n)
 {
-	size_t i;
-
-	for (i = 0; feeds != NULL && i < n; i++)
-		store_feed_free(&feeds[i]);
-	free(feeds);
+	rows_free(feeds, n, sizeof(*feeds), feed_free_v);
 }
 
 int
@@ -1677,8 +1678,6 @@ static int
 list_all(struct store *st, enum q id, size_t size, row_fn fn, free_fn ffn,
     void **out, size_t *n, struct err *e)
 {
-	size_t i;
-
 	*out = NULL;
 	*n = 0;
 	if (tx_begin(st, 0, e) == -1)
@@ -1688,9 +1687,7 @@ list_all(struct store *st, enum q id, size_t size, row_fn fn, free_fn ffn,
 		return -1;
 	}
 	if (tx_commit(st, e) == -1) {
-		for (i = 0; i < *n; i++)
-			ffn((char *)*out + i * size);
-		free(*out);
+		rows_free(*out, *n, size, ffn);
 		*out = NULL;
 		*n = 0;
 		return -1;
@@ -2001,11 +1998,7 @@ image_free_v(void *p)
 void
 store_image_list_free(struct store_image *imgs, size_t n)
 {
-	size_t i;
-
-	for (i = 0; imgs != NULL && i < n; i++)
-		store_image_free(&imgs[i]);
-	free(imgs);
+	rows_free(imgs, n, sizeof(*imgs), image_free_v);
 }
 
 int
@@ -2484,11 +2477,7 @@ instance_free_v(void *p)
 void
 store_instance_list_free(struct store_instance *ins, size_t n)
 {
-	size_t i;
-
-	for (i = 0; ins != NULL && i < n; i++)
-		store_instance_free(&ins[i]);
-	free(ins);
+	rows_free(ins, n, sizeof(*ins), instance_free_v);
 }
 
 /* Runs an INST_COLS query with (a) (and (b)) into (out): 1 found, 0 not. */
