@@ -27,52 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define OUT	1024
 
-/* Formats here are built from the input: unchecked by design. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static int
-host_fmt(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int
-rtl_fmt(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = rtl_vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static void
-count_put(void *arg, const char *s, size_t n)
-{
-	(void)s;
-	*(size_t *)arg += n;
-}
-
-static int
-count_fmt(size_t *total, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = rtl_vformat(count_put, total, fmt, ap);
-	va_end(ap);
-	return r;
-}
-#pragma GCC diagnostic pop
+#include "../rt-format-helpers.h"
 
 /* (v) typed for length (len) and signedness (sig), after two ints. */
 #define CALL(f, b, n, fmt, len, sig, x1, x2, v)				\

@@ -20,58 +20,9 @@
 
 #define BUFSZ	512
 
-/*
- * Unchecked: the host's snprintf, rtl_snprintf and rtl_format behind
- * functions without a format attribute, for formats built at run time
- * and for directives the compiler would question (a flag it knows to be
- * ignored, say) but the test wants to compare all the same.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-static int
-host_fmt(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static int
-rtl_fmt(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = rtl_vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-/* Only counts the bytes produced. */
-static void
-count_put(void *arg, const char *s, size_t n)
-{
-	(void)s;
-	*(size_t *)arg += n;
-}
-
-static int
-count_fmt(size_t *total, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = rtl_vformat(count_put, total, fmt, ap);
-	va_end(ap);
-	return r;
-}
-#pragma GCC diagnostic pop
+/* host_fmt, rtl_fmt, count_fmt: unchecked, for formats built at run time
+ * and directives the compiler would question but the test compares. */
+#include "../rt-format-helpers.h"
 
 /*
  * The same directive and arguments through the host's snprintf and
