@@ -292,11 +292,12 @@ api_reply_json(struct api_request *req, unsigned status, json_object *obj)
 	return reply_json_code(req, status, obj, NULL);
 }
 
-/* {"error":{"code":..,"message":..}}; the last resort when even that
- * cannot be made is a reply without a body. */
+/* {"error":{"code":..,"message":..[,"details":..]}}, taking (details)
+ * over; the last resort when even that cannot be made is a reply without
+ * a body. */
 static int
 reply_error(struct api_request *req, unsigned status, const char *code,
-    const char *msg)
+    const char *msg, json_object *details)
 {
 	json_object *o, *in;
 	struct MHD_Response *r;
@@ -308,8 +309,13 @@ reply_error(struct api_request *req, unsigned status, const char *code,
 		    json_object_new_string(code));
 		json_object_object_add(in, "message",
 		    json_object_new_string(msg));
-	} else if (o != NULL) {
-		json_object_put(o);
+		if (details != NULL)
+			json_object_object_add(in, "details", details);
+	} else {
+		if (o != NULL)
+			json_object_put(o);
+		if (details != NULL)
+			json_object_put(details);
 		o = NULL;
 	}
 	if (reply_json_code(req, status, o, code) == 0)
@@ -321,13 +327,20 @@ reply_error(struct api_request *req, unsigned status, const char *code,
 }
 
 int
-api_reply_error(struct api_request *req, const struct err *e)
+api_reply_error_details(struct api_request *req, const struct err *e,
+    json_object *details)
 {
 	const char *code = e != NULL && e->code != NULL && e->code[0] != '\0' ?
 	    e->code : "internal_error";
 
 	return reply_error(req, api_status(code), code,
-	    e != NULL ? e->msg : "");
+	    e != NULL ? e->msg : "", details);
+}
+
+int
+api_reply_error(struct api_request *req, const struct err *e)
+{
+	return api_reply_error_details(req, e, NULL);
 }
 
 int
@@ -340,7 +353,7 @@ api_reply_errorf(struct api_request *req, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply_error(req, api_status(code), code, msg);
+	return reply_error(req, api_status(code), code, msg, NULL);
 }
 
 /* ---- streams ---- */
@@ -492,8 +505,8 @@ api_arg(const struct api_request *req)
 
 /* ---- the routes implemented here ---- */
 
-static int
-route_version(struct api_request *req)
+int
+api_route_version(struct api_request *req)
 {
 	const char *const *b;
 	json_object *o, *arr;
@@ -513,8 +526,8 @@ route_version(struct api_request *req)
 	return api_reply_json(req, 200, o);
 }
 
-static int
-route_health(struct api_request *req)
+int
+api_route_health(struct api_request *req)
 {
 	json_object *o;
 
@@ -534,32 +547,11 @@ api_not_implemented(struct api_request *req)
 	    req->route->pattern);
 }
 
-/* DESIGN §6.  The rows still on api_not_implemented are replaced by the
- * store's and the supervisor's handlers as they land. */
+/* The default table: what api.c serves by itself (the daemon passes
+ * ukd_routes[], routes.c). */
 const struct api_route api_routes[] = {
-	{ "GET", "/v1/version", route_version },
-	{ "GET", "/v1/health", route_health },
-	{ "GET", "/v1/instances", api_not_implemented },
-	{ "POST", "/v1/instances", api_not_implemented },
-	{ "GET", "/v1/instances/{name}", api_not_implemented },
-	{ "DELETE", "/v1/instances/{name}", api_not_implemented },
-	{ "POST", "/v1/instances/{name}/start", api_not_implemented },
-	{ "POST", "/v1/instances/{name}/stop", api_not_implemented },
-	{ "POST", "/v1/instances/{name}/restart", api_not_implemented },
-	{ "POST", "/v1/instances/{name}/update", api_not_implemented },
-	{ "GET", "/v1/instances/{name}/console", api_not_implemented },
-	{ "GET", "/v1/feeds", api_not_implemented },
-	{ "POST", "/v1/feeds", api_not_implemented },
-	{ "POST", "/v1/feeds/{id}/refresh", api_not_implemented },
-	{ "GET", "/v1/feeds/{id}/select", api_not_implemented },
-	{ "GET", "/v1/keys", api_not_implemented },
-	{ "POST", "/v1/keys", api_not_implemented },
-	{ "DELETE", "/v1/keys", api_not_implemented },
-	{ "GET", "/v1/images", api_not_implemented },
-	{ "DELETE", "/v1/images/{sha256}", api_not_implemented },
-	{ "POST", "/v1/images/prune", api_not_implemented },
-	{ "GET", "/v1/events", api_not_implemented },
-	{ "GET", "/metrics", api_not_implemented },
+	{ "GET", "/v1/version", api_route_version },
+	{ "GET", "/v1/health", api_route_health },
 	{ NULL, NULL, NULL },
 };
 

@@ -56,8 +56,11 @@ struct api_route {
 	int (*fn)(struct api_request *req);
 };
 
-/* The daemon's routes (api.c), terminated by a row with a NULL method. */
+/* The routes api.c serves by itself (version and health), terminated by a
+ * row with a NULL method; the daemon's table is ukd_routes[] (routes.h). */
 extern const struct api_route api_routes[];
+int api_route_version(struct api_request *req);
+int api_route_health(struct api_request *req);
 
 struct api_params {
 	const struct config *cfg;	/* kept; must outlive the server */
@@ -112,6 +115,14 @@ int api_reply_json(struct api_request *req, unsigned status,
 
 /* Answers (e) as {"error":{...}} with api_status(e->code).  Returns 0. */
 int api_reply_error(struct api_request *req, const struct err *e);
+
+/* Like api_reply_error() with a "details" member in the error object
+ * (docs/api.md: unknown_key and key_not_trusted_for_domain carry one):
+ * {"error":{"code":...,"message":...,"details":{...}}}.  Takes (details)
+ * over in every case; NULL gives the same reply as api_reply_error().
+ * Returns 0. */
+int api_reply_error_details(struct api_request *req, const struct err *e,
+    json_object *details);
 
 /* The same from a code and a printf-style message. */
 int api_reply_errorf(struct api_request *req, const char *code,

@@ -23,25 +23,16 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "backend.h"
 #include "conf.h"
 #include "fileio.h"
+#include "routes.h"
+#include "ukd.h"
 
-/* Until the backends link into unikerneld (libdaemon.a), the list for
- * /v1/version comes from configure's choices, as backend_all[] does. */
-static const char *const backends_built[] = {
-	"qemu",
-#ifdef HAVE_LIBVIRT
-	"libvirt",
-#endif
-#ifdef HAVE_LIBXL
-	"libxl",
-#endif
-	NULL,
-};
 
 /* State directory layout (docs/daemon.md). */
 static const char *const state_subdirs[] = {
-	"images", "images/sha256", "instances",
+	"images", "images/unpacked", "instances", "feeds",
 };
 
 enum log_dest { LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_FILE };
@@ -283,26 +274,42 @@ load_config(const char *path, int explicit, struct config *cfg,
 static int
 serve(int daemon, const struct config *cfg, const sigset_t *sigs)
 {
+	static const char *backends[8];
+	struct ukd_params up;
 	struct api_params ap;
 	struct api *api;
+	struct ukd *ukd;
 	struct err e;
 	char pid[32];
+	size_t i;
 	int sig, pid_written = 0;
 
 	err_clear(&e);
 	if (make_dirs(cfg, &e) == -1)
 		fatal(&e);
+	for (i = 0; backend_all[i] != NULL && i < 7; i++)
+		backends[i] = backend_all[i]->name;
+	memset(&up, 0, sizeof(up));
+	up.cfg = cfg;
+	up.log = log_line;
+	if (ukd_open(&up, &ukd, &e) == -1)
+		fatal(&e);
 	memset(&ap, 0, sizeof(ap));
 	ap.cfg = cfg;
-	ap.backends = backends_built;
+	ap.routes = ukd_routes;
+	ap.backends = backends;
+	ap.arg = ukd;
 	ap.log = log_line;
-	if (api_start(&ap, &api, &e) == -1)
+	if (api_start(&ap, &api, &e) == -1) {
+		ukd_close(ukd);
 		fatal(&e);
+	}
 	if (daemon) {
 		snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 		if (fileio_write_atomic(cfg->pid_file, pid, strlen(pid), 0644,
 		    &e) == -1) {
 			api_stop(api);
+			ukd_close(ukd);
 			fatal(&e);
 		}
 		pid_written = 1;
@@ -330,6 +337,7 @@ serve(int daemon, const struct config *cfg, const sigset_t *sigs)
 		break;
 	}
 	api_stop(api);
+	ukd_close(ukd);
 	if (pid_written)
 		unlink(cfg->pid_file);
 	return 0;
