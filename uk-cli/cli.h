@@ -40,6 +40,11 @@ int cli_help(const struct cli_cmd *cmd, FILE *f);
 int cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Reports what getopt_long() (run with opterr = 0 and an optstring that
+ * starts with ':') refused: (c) is the '?' or ':' it returned, (argv) the
+ * command's.  Returns CLI_EXIT_USAGE. */
+int cli_bad_option(const struct cli_cmd *cmd, int c, char **argv);
+
 /* Reports (e) as "uk NAME: message [code]", then the hint if not NULL
  * ("hint: ..."); returns CLI_EXIT_FAIL. */
 int cli_error(const struct cli_cmd *cmd, const struct err *e,

@@ -7,7 +7,9 @@
  * expiry, then the uri, the dates and the serial against what the caller
  * last accepted -- feedcheck_feed(), which the daemon runs too -- and last
  * the digests of the images found on disk.
- * `uk feed add|ls|refresh` join this file with the daemon.
+ * `uk feed add|ls|refresh` ask unikerneld to follow, list and fetch again
+ * the feeds it runs from (POST /v1/feeds, GET /v1/feeds, POST
+ * /v1/feeds/ID/refresh).
  */
 #include "config.h"
 
@@ -26,6 +28,7 @@
 #include "feedcheck.h"
 #include "fileio.h"
 #include "minisign.h"
+#include "remote.h"
 #include "trust.h"
 
 struct fv_opts {
@@ -317,6 +320,248 @@ static const struct cli_cmd feed_verify_cmd = {
 	NULL,
 };
 
+/* --- with the daemon --- */
+
+/* "serial 3, expires 2026-12-21 10:00" of a feed object. */
+static void
+feed_summary(json_object *f, char *buf, size_t bufsz)
+{
+	char exp[32];
+	int64_t serial, expires;
+
+	if (remote_int(f, "serial", &serial) == -1) {
+		snprintf(buf, bufsz, "no version accepted yet");
+		return;
+	}
+	remote_date(remote_int(f, "expires", &expires) == 0 ? expires : -1,
+	    exp, sizeof(exp));
+	snprintf(buf, bufsz, "serial %lld, expires %s", (long long)serial,
+	    exp);
+}
+
+static int
+feed_add(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	char uri[FEED_URL_MAX + 1], sum[96], id[32];
+	struct remote_args a;
+	json_object *body, *f;
+	struct client *c;
+	struct err e;
+	int rc;
+
+	if ((rc = remote_parse(cmd, argc, argv, NULL, 1, 1, 1, "feed URL",
+	    &a)) != -1)
+		return rc;
+	if ((c = remote_open(cmd, a.socket)) == NULL)
+		return CLI_EXIT_FAIL;
+	body = json_object_new_object();
+	json_object_object_add(body, "uri",
+	    json_object_new_string(a.operands[0]));
+	err_clear(&e);
+	if (client_call(c, "POST", "/v1/feeds", body, &f, &e) == -1) {
+		if (strcmp(e.code, "store_exists") == 0)
+			rc = cli_error(cmd, &e, "it is followed already; 'uk "
+			    "feed refresh %s' fetches it again", a.operands[0]);
+		else
+			rc = cli_error(cmd, &e, NULL);
+	} else if (cli_json) {
+		cli_json_print(f);
+		rc = CLI_EXIT_OK;
+	} else {
+		feed_summary(f, sum, sizeof(sum));
+		printf("following %s (id %s): %s\n",
+		    remote_clean(remote_str(f, "uri"), uri, sizeof(uri)),
+		    remote_clean(remote_str(f, "id"), id, sizeof(id)), sum);
+		json_object_put(f);
+		rc = CLI_EXIT_OK;
+	}
+	json_object_put(body);
+	client_free(c);
+	return rc;
+}
+
+static int
+feed_table(json_object *arr)
+{
+	static const char *const head[] = { "ID", "SERIAL", "EXPIRES",
+		"FETCHED", "STATUS", "URI" };
+	struct remote_table t;
+	const char *cells[6];
+	char serial[24], exp[32], age[32], fetched[40];
+	int64_t now = (int64_t)time(NULL), v;
+	json_object *f, *le;
+	size_t i;
+
+	remote_table_init(&t, 6, head);
+	for (i = 0; i < json_object_array_length(arr); i++) {
+		f = json_object_array_get_idx(arr, i);
+		snprintf(serial, sizeof(serial), "-");
+		if (remote_int(f, "serial", &v) == 0)
+			snprintf(serial, sizeof(serial), "%lld", (long long)v);
+		remote_date(remote_int(f, "expires", &v) == 0 ? v : -1, exp,
+		    sizeof(exp));
+		snprintf(fetched, sizeof(fetched), "-");
+		if (remote_int(f, "last_fetched", &v) == 0) {
+			remote_age(now - v, age, sizeof(age));
+			snprintf(fetched, sizeof(fetched), "%s ago", age);
+		}
+		le = remote_obj(f, "last_error");
+		cells[0] = remote_str(f, "id");
+		cells[1] = serial;
+		cells[2] = exp;
+		cells[3] = fetched;
+		cells[4] = le != NULL ? remote_str(le, "code") : "ok";
+		cells[5] = remote_str(f, "uri");
+		if (remote_table_add(&t, cells) == -1)
+			break;
+	}
+	remote_table_print(&t, stdout);
+	return CLI_EXIT_OK;
+}
+
+static int
+feed_ls(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct remote_args a;
+	json_object *reply, *arr;
+	struct client *c;
+	struct err e;
+	int rc;
+
+	if ((rc = remote_parse(cmd, argc, argv, NULL, 1, 0, 0, "", &a)) != -1)
+		return rc;
+	if ((c = remote_open(cmd, a.socket)) == NULL)
+		return CLI_EXIT_FAIL;
+	err_clear(&e);
+	if (client_call(c, "GET", "/v1/feeds", NULL, &reply, &e) == -1) {
+		rc = cli_error(cmd, &e, NULL);
+		client_free(c);
+		return rc;
+	}
+	if ((arr = remote_list(reply, "feeds", &e)) == NULL) {
+		rc = cli_error(cmd, &e, NULL);
+	} else if (cli_json) {
+		cli_json_print(json_object_get(arr));
+		rc = CLI_EXIT_OK;
+	} else {
+		rc = feed_table(arr);
+	}
+	json_object_put(reply);
+	client_free(c);
+	return rc;
+}
+
+/* A feed's id from (arg): 16 hex digits as they are (lowercased), or the
+ * id of a URL.  -1 for anything else. */
+static int
+feed_id_of(const char *arg, char id[CLIENT_FEED_ID_LEN + 1])
+{
+	size_t i;
+
+	if (strstr(arg, "://") != NULL) {
+		client_feed_id(arg, id);
+		return 0;
+	}
+	for (i = 0; i < CLIENT_FEED_ID_LEN; i++) {
+		if (!((arg[i] >= '0' && arg[i] <= '9') ||
+		    (arg[i] >= 'a' && arg[i] <= 'f') ||
+		    (arg[i] >= 'A' && arg[i] <= 'F')))
+			return -1;
+		id[i] = (char)(arg[i] >= 'A' && arg[i] <= 'F' ?
+		    arg[i] - 'A' + 'a' : arg[i]);
+	}
+	id[i] = '\0';
+	return arg[i] == '\0' ? 0 : -1;
+}
+
+static int
+feed_refresh(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	char id[CLIENT_FEED_ID_LEN + 1], path[CLIENT_PATH_MAX],
+	    uri[FEED_URL_MAX + 1], sum[96];
+	struct remote_args a;
+	json_object *reply, *f, *changed;
+	struct client *c;
+	struct err e;
+	int rc;
+
+	if ((rc = remote_parse(cmd, argc, argv, NULL, 1, 1, 1, "feed URL or "
+	    "ID", &a)) != -1)
+		return rc;
+	if (feed_id_of(a.operands[0], id) == -1)
+		return cli_usage(cmd, "'%s' is neither a feed's URL nor its id "
+		    "(16 hex digits, as 'uk feed ls' shows)", a.operands[0]);
+	snprintf(path, sizeof(path), "/v1/feeds/%s/refresh", id);
+	if ((c = remote_open(cmd, a.socket)) == NULL)
+		return CLI_EXIT_FAIL;
+	err_clear(&e);
+	if (client_call(c, "POST", path, NULL, &reply, &e) == -1) {
+		if (strcmp(e.code, "store_not_found") == 0)
+			rc = cli_error(cmd, &e, "unikerneld does not follow "
+			    "it: 'uk feed add URL' does; 'uk feed ls' lists "
+			    "them");
+		else
+			rc = cli_error(cmd, &e, NULL);
+		client_free(c);
+		return rc;
+	}
+	if (cli_json) {
+		cli_json_print(reply);
+	} else {
+		f = remote_obj(reply, "feed");
+		feed_summary(f, sum, sizeof(sum));
+		printf("%s: %s, %s\n", remote_clean(remote_str(f, "uri"), uri,
+		    sizeof(uri)), json_object_object_get_ex(reply, "changed",
+		    &changed) && json_object_get_boolean(changed) ? "changed" :
+		    "unchanged", sum);
+		json_object_put(reply);
+	}
+	client_free(c);
+	return CLI_EXIT_OK;
+}
+
+#define FEED_SOCKET_HELP \
+	"  --socket PATH   unikerneld's socket (default: $UK_SOCKET, else\n"   \
+	"                  /run/unikerneld.sock)\n"                            \
+	"  -h, --help      show this help\n"
+
+static const struct cli_cmd feed_add_cmd = {
+	"feed add",
+	"URL [--json] [--socket PATH]",
+	"have unikerneld fetch, check and follow a feed",
+	"  --json          print the feed as JSON\n"
+	FEED_SOCKET_HELP
+	"\n"
+	"The feed is checked as 'uk run' checks it: its key must be trusted "
+	"for\n"
+	"the URL's domain ('uk trust add').  Nothing is kept when it fails.\n",
+	feed_add,
+};
+
+static const struct cli_cmd feed_ls_cmd = {
+	"feed ls",
+	"[--json] [--socket PATH]",
+	"list the feeds unikerneld follows",
+	"  --json          print the API's array of feeds\n"
+	FEED_SOCKET_HELP
+	"\n"
+	"Columns: ID SERIAL EXPIRES FETCHED STATUS URI; STATUS is ok or the\n"
+	"code of the last fetch's error.\n",
+	feed_ls,
+};
+
+static const struct cli_cmd feed_refresh_cmd = {
+	"feed refresh",
+	"URL|ID [--json] [--socket PATH]",
+	"have unikerneld fetch and check a feed again",
+	"  --json          print {feed, changed} as JSON\n"
+	FEED_SOCKET_HELP
+	"\n"
+	"ID is the feed's id: the first 16 hex digits of the SHA-256 of its "
+	"URL.\n",
+	feed_refresh,
+};
+
 static int
 exec_feed(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -327,17 +572,27 @@ exec_feed(const struct cli_cmd *cmd, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "verify") == 0)
 		return feed_verify(&feed_verify_cmd, argc - 1, argv + 1);
+	if (strcmp(argv[1], "add") == 0)
+		return feed_add(&feed_add_cmd, argc - 1, argv + 1);
+	if (strcmp(argv[1], "ls") == 0)
+		return feed_ls(&feed_ls_cmd, argc - 1, argv + 1);
+	if (strcmp(argv[1], "refresh") == 0)
+		return feed_refresh(&feed_refresh_cmd, argc - 1, argv + 1);
 	return cli_usage(cmd, "unknown subcommand '%s'", argv[1]);
 }
 
 const struct cli_cmd cli_cmd_feed = {
 	"feed",
-	"verify FEED [options]",
-	"work with feeds (today: verify one)",
+	"verify|add|ls|refresh [options]",
+	"verify a feed; have unikerneld follow, list and refresh feeds",
 	"Subcommands:\n"
 	"  verify    check a feed's signature, uri, serial, expiry and the "
 	"digests of\n"
-	"            images present locally; 'uk feed verify --help' lists "
-	"its options\n",
+	"            images present locally\n"
+	"  add       have unikerneld fetch, check and follow a feed\n"
+	"  ls        list the feeds unikerneld follows\n"
+	"  refresh   have unikerneld fetch and check a feed again\n"
+	"\n"
+	"'uk feed SUBCOMMAND --help' lists a subcommand's options.\n",
 	exec_feed,
 };

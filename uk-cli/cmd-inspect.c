@@ -1,25 +1,29 @@
+/*
+ * uk inspect: an image file, validated completely, or an instance of
+ * unikerneld (GET /v1/instances/NAME).  An operand that exists as a file,
+ * ends in .ukimg or holds a '/' (never in an instance's name) is an image.
+ */
 #include "config.h"
 
-#include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "cli.h"
 #include "image.h"
+#include "remote.h"
 
 static const char help[] =
-    "Validates IMAGE completely (archive, manifest, digests, kernel) and\n"
-    "prints its manifest, its entries and the SHA-256 of the whole file,\n"
-    "the digest feeds pin.\n"
+    "With IMAGE (a file that exists, or a name ending in .ukimg): validates\n"
+    "it completely (archive, manifest, digests, kernel) and prints its\n"
+    "manifest, its entries and the SHA-256 of the whole file, the digest\n"
+    "feeds pin.\n"
+    "With NAME, an instance of unikerneld: prints it as the API returns it,\n"
+    "as JSON (docs/api.md).\n"
     "\n"
     "Options:\n"
-    "  --json       print the result (or the error) as JSON\n"
-    "  -h, --help   this help\n";
-
-static const struct option longopts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
+    "  --json          print the result (or the error) as JSON\n"
+    "  --socket PATH   unikerneld's socket, for NAME (default: $UK_SOCKET,\n"
+    "                  else /run/unikerneld.sock)\n"
+    "  -h, --help      this help\n";
 
 static void
 platforms_str(unsigned bits, char *buf, size_t sz)
@@ -142,40 +146,77 @@ print_json(const char *path, struct img *img)
 }
 
 static int
-exec_inspect(const struct cli_cmd *cmd, int argc, char **argv)
+inspect_image(const struct cli_cmd *cmd, const char *path)
 {
 	struct img *img;
 	struct err e;
-	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h')
-			return cli_help(cmd, stdout);
-		if (c != 'j')
-			return cli_usage(cmd, "unknown option '%s'",
-			    argv[optind - 1]);
-		cli_json = 1;
-	}
-	if (argc - optind != 1)
-		return cli_usage(cmd, "expected one IMAGE");
 	err_clear(&e);
-	if ((img = img_open(argv[optind], &e)) == NULL)
+	if ((img = img_open(path, &e)) == NULL)
 		return cli_error(cmd, &e, "%s", strcmp(e.code, ERR_IO) == 0 ?
 		    "check the path" : "the file is not a valid image; "
 		    "docs/image-format.md explains each error code");
 	if (cli_json)
-		print_json(argv[optind], img);
+		print_json(path, img);
 	else
-		print_text(argv[optind], img);
+		print_text(path, img);
 	img_close(img);
 	return CLI_EXIT_OK;
 }
 
+static int
+inspect_instance(const struct cli_cmd *cmd, const char *name,
+    const char *socket)
+{
+	char path[CLIENT_PATH_MAX];
+	json_object *inst;
+	struct client *c;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	if (client_path(path, sizeof(path), "/v1/instances/", name, NULL,
+	    &e) == -1)
+		return cli_error(cmd, &e, NULL);
+	if ((c = remote_open(cmd, socket)) == NULL)
+		return CLI_EXIT_FAIL;
+	if (client_call(c, "GET", path, NULL, &inst, &e) == -1) {
+		if (strcmp(e.code, "store_not_found") == 0)
+			rc = cli_error(cmd, &e, "'%s' is no file here and no "
+			    "instance ('uk ps' lists them)", name);
+		else
+			rc = cli_error(cmd, &e, NULL);
+	} else {
+		cli_json_print(inst);
+		rc = CLI_EXIT_OK;
+	}
+	client_free(c);
+	return rc;
+}
+
+static int
+exec_inspect(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	struct remote_args a;
+	const char *arg;
+	size_t len;
+	int rc;
+
+	if ((rc = remote_parse(cmd, argc, argv, NULL, 1, 1, 1, "IMAGE or NAME",
+	    &a)) != -1)
+		return rc;
+	arg = a.operands[0];
+	len = strlen(arg);
+	if (access(arg, F_OK) == 0 || strchr(arg, '/') != NULL ||
+	    (len >= 6 && strcmp(arg + len - 6, ".ukimg") == 0))
+		return inspect_image(cmd, arg);
+	return inspect_instance(cmd, arg, a.socket);
+}
+
 const struct cli_cmd cli_cmd_inspect = {
 	"inspect",
-	"IMAGE [--json]",
-	"validate an image and show its manifest, entries and digest",
+	"IMAGE|NAME [--json] [--socket PATH]",
+	"validate an image and show its manifest, or show an instance",
 	help,
 	exec_inspect,
 };

@@ -1,16 +1,15 @@
 #include "config.h"
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
 extern const struct cli_cmd cli_cmd_keygen, cli_cmd_sign, cli_cmd_verify,
     cli_cmd_pack, cli_cmd_inspect, cli_cmd_publish, cli_cmd_feed,
-    cli_cmd_select;
+    cli_cmd_select, cli_cmd_run, cli_cmd_ps, cli_cmd_logs, cli_cmd_stop,
+    cli_cmd_start, cli_cmd_restart, cli_cmd_rm, cli_cmd_trust,
+    cli_cmd_image;
 
 static const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_keygen,
@@ -21,109 +20,18 @@ static const struct cli_cmd *const cli_cmds[] = {
 	&cli_cmd_publish,
 	&cli_cmd_feed,
 	&cli_cmd_select,
+	&cli_cmd_run,
+	&cli_cmd_ps,
+	&cli_cmd_logs,
+	&cli_cmd_stop,
+	&cli_cmd_start,
+	&cli_cmd_restart,
+	&cli_cmd_rm,
+	&cli_cmd_trust,
+	&cli_cmd_image,
 };
 
 #define NCMDS (sizeof(cli_cmds) / sizeof(cli_cmds[0]))
-
-int cli_json;
-
-int
-cli_help(const struct cli_cmd *cmd, FILE *f)
-{
-	fprintf(f, "usage: uk %s %s\n\n%s\n", cmd->name, cmd->synopsis,
-	    cmd->summary);
-	if (cmd->help != NULL && cmd->help[0] != '\0')
-		fprintf(f, "\n%s", cmd->help);
-	return CLI_EXIT_OK;
-}
-
-int
-cli_usage(const struct cli_cmd *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "uk %s: ", cmd->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nusage: uk %s %s\nTry 'uk %s --help'.\n", cmd->name,
-	    cmd->synopsis, cmd->name);
-	return CLI_EXIT_USAGE;
-}
-
-int
-cli_error(const struct cli_cmd *cmd, const struct err *e,
-    const char *hint_fmt, ...)
-{
-	const char *code = e->code != NULL && e->code[0] ? e->code : "error";
-	va_list ap;
-
-	fprintf(stderr, "uk %s: %s [%s]\n", cmd->name, e->msg, code);
-	if (hint_fmt != NULL) {
-		fputs("hint: ", stderr);
-		va_start(ap, hint_fmt);
-		vfprintf(stderr, hint_fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	if (cli_json) {
-		json_object *o = json_object_new_object(), *in;
-
-		in = json_object_new_object();
-		json_object_object_add(in, "code", json_object_new_string(code));
-		json_object_object_add(in, "message",
-		    json_object_new_string(e->msg));
-		json_object_object_add(o, "error", in);
-		cli_json_print(o);
-	}
-	return CLI_EXIT_FAIL;
-}
-
-void
-cli_json_print(json_object *obj)
-{
-	puts(json_object_to_json_string_ext(obj,
-	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(obj);
-}
-
-int
-cli_parse_duration(const char *s, long long *secs)
-{
-	char *end;
-	long long v, mul = 1;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case 'd':
-		mul = 86400;
-		end++;
-		break;
-	case 'h':
-		mul = 3600;
-		end++;
-		break;
-	case 'm':
-		mul = 60;
-		end++;
-		break;
-	case 's':
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (*end != '\0' || v > (long long)(1LL << 40) / mul)
-		return -1;
-	*secs = v * mul;
-	return 0;
-}
 
 static void
 main_usage(FILE *f)
@@ -141,7 +49,9 @@ main_usage(FILE *f)
 int
 main(int argc, char **argv)
 {
+	char *hargv[4];
 	const char *name;
+	int hargc = 0;
 	size_t i;
 
 	if (argc < 2) {
@@ -162,10 +72,17 @@ main(int argc, char **argv)
 			main_usage(stdout);
 			return CLI_EXIT_OK;
 		}
-		name = argv[2];
+		/* "uk help CMD [SUB]" is "uk CMD [SUB] --help". */
+		hargv[hargc++] = argv[2];
+		if (argc > 3)
+			hargv[hargc++] = argv[3];
+		hargv[hargc++] = (char *)"--help";
+		hargv[hargc] = NULL;
 		for (i = 0; i < NCMDS; i++)
-			if (strcmp(cli_cmds[i]->name, name) == 0)
-				return cli_help(cli_cmds[i], stdout);
+			if (strcmp(cli_cmds[i]->name, argv[2]) == 0)
+				return cli_cmds[i]->exec(cli_cmds[i], hargc,
+				    hargv);
+		name = argv[2];
 	}
 	for (i = 0; i < NCMDS; i++)
 		if (strcmp(cli_cmds[i]->name, name) == 0)

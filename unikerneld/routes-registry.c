@@ -533,7 +533,6 @@ selected_json(const struct feed_impl *impl)
 int
 route_feed_select(struct api_request *req)
 {
-	static struct select_result zero;
 	struct version_range *range = NULL;
 	struct select_result *r;
 	struct select_policy p;
@@ -562,12 +561,11 @@ route_feed_select(struct api_request *req)
 	}
 	free(uri);
 	/* FEED_MAX_IMPLS reasons: too large for a connection's stack. */
-	if ((r = malloc(sizeof(*r))) == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		feed_free(f);
 		version_range_free(range);
 		return -1;
 	}
-	*r = zero;
 	if (select_run(f, &p, r, &e) == -1 &&
 	    strcmp(e.code, "select_no_match") != 0) {
 		rc = api_reply_error(req, &e);

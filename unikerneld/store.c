@@ -294,7 +294,10 @@ static const char *const sql[Q_COUNT] = {
 	[Q_INST_MOVE] = "UPDATE instances SET state = ?2, exit_code = ?3, "
 	    "reason = ?4, next_restart = ?5, restart_count = ?6, "
 	    "started = ?7, ended = ?8 WHERE id = ?1 AND state = ?9",
-	[Q_INST_DESIRED] = "UPDATE instances SET desired = ?2 WHERE id = ?1",
+	/* wanting it stopped cancels a planned restart */
+	[Q_INST_DESIRED] = "UPDATE instances SET desired = ?2, next_restart = "
+	    "CASE WHEN ?2 = 'stopped' THEN NULL ELSE next_restart END "
+	    "WHERE id = ?1",
 	[Q_INST_HANDLE] = "UPDATE instances SET handle = ?2 WHERE id = ?1",
 	[Q_INST_HANDLE_USER] = "SELECT o.name FROM instances o "
 	    "JOIN instances n ON n.id = ?1 AND o.backend = n.backend "

@@ -393,7 +393,8 @@ struct store_transition {
 int store_instance_transition(struct store *st, const char *id,
     enum store_state from, const struct store_transition *t, struct err *e);
 
-/* Codes: store_not_found. */
+/* Setting STORE_DESIRED_STOPPED also cancels a planned restart
+ * (next_restart 0).  Codes: store_not_found. */
 int store_instance_set_desired(struct store *st, const char *id,
     enum store_desired desired, struct err *e);
 

@@ -9,7 +9,9 @@ for page in uk.1 uk-feed.5 uk-image.5 unikerneld.8 unikerneld.conf.5; do
 		"out=\$(mandoc -Tlint -Wwarning '$top_srcdir/man/$page' 2>&1); echo \"\$out\"; [ -z \"\$out\" ]"
 done
 
-for cmd in keygen sign verify pack inspect publish "feed verify" select; do
+for cmd in keygen sign verify pack inspect publish "feed verify" select \
+    run ps logs stop start restart rm "feed add" "feed ls" "feed refresh" \
+    "trust add" "trust ls" "trust rm" "image ls" "image rm" "image prune"; do
 	$UK $cmd --help >"$TMP/help" 2>&1
 	ok "uk.1 matches 'uk $cmd --help'" python3 - "$top_srcdir/man/uk.1" "$cmd" "$TMP/help" <<'PY'
 import re, sys
