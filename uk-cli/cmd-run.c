@@ -347,14 +347,14 @@ run_line(void *arg, const char *line, size_t len, struct err *fe)
 	return CLIENT_STREAM_NEXT;
 }
 
-/* "uk run: CODE: message", and the code again in brackets at the end, as
- * every other command ends its errors (scripts and tests match it). */
+/* "uk run: message [CODE]", as every other command words its errors
+ * (scripts and tests match the code in brackets). */
 static int
 run_fail(const struct err *e)
 {
 	const char *code = e->code[0] ? e->code : "error";
 
-	fprintf(stderr, "uk run: %s: %s [%s]\n", code, e->msg, code);
+	fprintf(stderr, "uk run: %s [%s]\n", e->msg, code);
 	return RUN_EXIT_FAILED;
 }
 

@@ -78,8 +78,8 @@ export UK_SOCKET
 exits_with "uk run without a daemon: 125" 125 \
 	$UK run http://127.0.0.1:1/f.json
 cp "$TMP/.out" "$L"
-ok "... 'uk run: daemon_unreachable: message [daemon_unreachable]'" \
-	grep -q "^uk run: daemon_unreachable: .*$NOSOCK.* \[daemon_unreachable\]$" \
+ok "... 'uk run: message [daemon_unreachable]'" \
+	grep -q "^uk run: .*$NOSOCK.* \[daemon_unreachable\]$" \
 	"$L"
 for cmd in "logs x" "stop x" "start x" "restart x" "rm x" "inspect x" \
     "feed add http://127.0.0.1:1/f.json" "feed ls" \
