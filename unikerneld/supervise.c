@@ -62,6 +62,7 @@ struct sup {
 	struct sup_ev *queue, **tail;
 	struct sup_ev *deferred;
 	int retry;		/* a handle was stored: try the deferred */
+	int rescan;		/* a restart was planned: look at the store */
 	int stopping;
 	struct watch *watches;
 	size_t nwatches, capwatches;
@@ -135,6 +136,18 @@ reget(struct store *st, struct store_instance *in, struct err *e)
 	return store_instance_get(st, id, in, e);
 }
 
+/* A restart was planned outside the supervisor thread's own work. */
+static void
+restart_planned(struct ukd *d)
+{
+	struct sup *s = ukd_sup(d);
+
+	pthread_mutex_lock(&s->mu);
+	s->rescan = 1;
+	pthread_mutex_unlock(&s->mu);
+	wake(s);
+}
+
 /* ---- restart policy ---- */
 
 static int
@@ -201,6 +214,7 @@ end_instance(struct ukd *d, struct store *st, struct store_instance *in,
 				    delay, store_restart_name(in->restart));
 				(void)store_event_add(st, in->id, "restart",
 				    msg, NULL, NULL);
+				restart_planned(d);
 			}
 			ukd_logf(d, LOG_INFO, "instance %s: %s -> %s%s%s",
 			    in->name, store_state_name(in->state),
@@ -601,11 +615,12 @@ due_restarts(struct sup *s, struct store *st, int64_t *next)
 	store_instance_list_free(ins, n);
 }
 
-static void
+/* Returns 1 when an event was applied. */
+static int
 drain_events(struct sup *s, struct store *st)
 {
 	struct sup_ev *list, *q, **keep;
-	int retry;
+	int retry, applied = 0;
 
 	pthread_mutex_lock(&s->mu);
 	retry = s->retry;
@@ -625,8 +640,14 @@ drain_events(struct sup *s, struct store *st)
 
 	keep = &list;
 	while ((q = *keep) != NULL) {
-		if (apply_event(s, st, q) ||
-		    mono_ms() - q->since_ms > DEFER_MAX_MS) {
+		if (apply_event(s, st, q)) {
+			applied = 1;
+			*keep = q->next;
+			free(q);
+		} else if (mono_ms() - q->since_ms > DEFER_MAX_MS) {
+			ukd_logf(s->d, LOG_WARNING, "dropping an event of %s "
+			    "guest %s: no instance has that handle", q->backend,
+			    q->handle);
 			*keep = q->next;
 			free(q);
 		} else
@@ -640,6 +661,7 @@ drain_events(struct sup *s, struct store *st)
 		s->deferred = list;
 		pthread_mutex_unlock(&s->mu);
 	}
+	return applied;
 }
 
 static void *
@@ -649,15 +671,16 @@ sup_main(void *arg)
 	struct pollfd pfd[2];
 	struct store *st;
 	struct err e;
-	int64_t next = 0, now;
+	int64_t next = 0, now, scan_at;
 	char buf[256];
-	int timeout, stopping, deferred;
+	int timeout, stopping, deferred, rescan;
 
 	if ((st = ukd_store(s->d, &e)) == NULL) {
 		ukd_logf(s->d, LOG_ERR, "supervisor: %s", e.msg);
 		return NULL;
 	}
 	due_restarts(s, st, &next);
+	scan_at = mono_ms() + 60000;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		stopping = s->stopping;
@@ -681,8 +704,18 @@ sup_main(void *arg)
 				;
 		if (pfd[1].revents & POLLIN)
 			console_events(s);
-		drain_events(s, st);
-		due_restarts(s, st, &next);
+		/* the store is scanned for restarts only when an end was
+		 * recorded (which may plan one) or a planned one is due,
+		 * not at each console write */
+		pthread_mutex_lock(&s->mu);
+		rescan = s->rescan;
+		s->rescan = 0;
+		pthread_mutex_unlock(&s->mu);
+		if (drain_events(s, st) || rescan || (next != 0 &&
+		    next <= (int64_t)time(NULL)) || mono_ms() >= scan_at) {
+			due_restarts(s, st, &next);
+			scan_at = mono_ms() + 60000;
+		}
 	}
 	return NULL;
 }
