@@ -172,6 +172,49 @@ case $(last_output) in
 *) not_ok "the refusal gives the command that trusts the key" true
 	diag "$(last_output)" ;;
 esac
+# on a terminal, uk run offers to trust the publisher's key instead; a
+# pseudo-terminal answers: "n" refuses, "y" trusts it for the domain and runs
+# prompt ANSWER: uk run of the feed signed by other.key on a pty; its
+# output in $TMP/pty.out, its status printed
+prompt() {
+	python3 - "$1" "$UK" "$base/b/hello.json" >"$TMP/pty.out" <<-'EOF'
+	import os, pty, sys, time
+	answer, uk, url = sys.argv[1:4]
+	pid, fd = pty.fork()
+	if pid == 0:
+	    os.execv(uk, [uk, "run", "--name", "prompted", url])
+	out, answered, end = b"", False, time.time() + 60
+	while time.time() < end:
+	    try:
+	        chunk = os.read(fd, 4096)
+	    except OSError:
+	        break
+	    if not chunk:
+	        break
+	    out += chunk
+	    if not answered and b"[y/N]" in out:
+	        os.write(fd, answer.encode() + b"\n")
+	        answered = True
+	_, status = os.waitpid(pid, 0)
+	sys.stdout.write(out.decode(errors="replace"))
+	print("status", os.waitstatus_to_exitcode(status))
+	EOF
+	tail -1 "$TMP/pty.out" | sed 's/^status //'
+}
+is "on a terminal, n refuses the key (exit 125)" "$(prompt n)" 125
+ok "... the prompt names the key" grep -q "Trust key $(sed -n \
+	's/.*public key \([0-9A-F]*\)$/\1/p' other.pub) for 127.0.0.1" "$TMP/pty.out"
+is "... and the key stays untrusted" \
+	"$(api GET /v1/keys | jget 'len(d["keys"])')" 2
+is "on a terminal, y trusts the key and runs" "$(prompt y)" 0
+is "... the key is trusted for 127.0.0.1 now" "$(api GET /v1/keys | jget \
+	'sorted(k["domains"] for k in d["keys"])')" \
+	"[['127.0.0.1'], ['127.0.0.1'], ['example.org']]"
+ok "remove the prompted instance and key" sh -c "$UK rm prompted &&
+	$UK trust rm $(sed -n 's/.*public key \([0-9A-F]*\)$/\1/p' other.pub)"
+# (the prompted feed was accepted: the refusals below compare with now)
+before=$(snapshot)
+before_nofeeds=$(snapshot x)
 refused "a key trusted for another domain" key_not_trusted_for_domain \
 	"$base/c/hello.json"
 refused "a feed that is not there" fetch_http_status "$base/a/nothing.json"
