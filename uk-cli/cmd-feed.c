@@ -317,7 +317,7 @@ static const struct cli_cmd feed_verify_cmd = {
 	"                            with other bytes is equivocation\n"
 	"  -j, --json                print the result as JSON\n"
 	"  -h, --help                show this help\n",
-	NULL,
+	feed_verify,
 };
 
 /* --- with the daemon --- */
@@ -327,16 +327,14 @@ static void
 feed_summary(json_object *f, char *buf, size_t bufsz)
 {
 	char exp[32];
-	int64_t serial, expires;
+	int64_t serial;
 
 	if (remote_int(f, "serial", &serial) == -1) {
 		snprintf(buf, bufsz, "no version accepted yet");
 		return;
 	}
-	remote_date(remote_int(f, "expires", &expires) == 0 ? expires : -1,
-	    exp, sizeof(exp));
 	snprintf(buf, bufsz, "serial %lld, expires %s", (long long)serial,
-	    exp);
+	    remote_date_of(f, "expires", exp, sizeof(exp)));
 }
 
 static int
@@ -381,74 +379,29 @@ feed_add(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 static int
-feed_table(json_object *arr)
+feed_row(struct remote_table *t, json_object *f, int64_t now)
 {
-	static const char *const head[] = { "ID", "SERIAL", "EXPIRES",
-		"FETCHED", "STATUS", "URI" };
-	struct remote_table t;
-	const char *cells[6];
-	char serial[24], exp[32], age[32], fetched[40];
-	int64_t now = (int64_t)time(NULL), v;
-	json_object *f, *le;
-	size_t i;
+	char serial[24], exp[32], fetched[40];
+	json_object *le = remote_obj(f, "last_error");
 
-	remote_table_init(&t, 6, head);
-	for (i = 0; i < json_object_array_length(arr); i++) {
-		f = json_object_array_get_idx(arr, i);
-		snprintf(serial, sizeof(serial), "-");
-		if (remote_int(f, "serial", &v) == 0)
-			snprintf(serial, sizeof(serial), "%lld", (long long)v);
-		remote_date(remote_int(f, "expires", &v) == 0 ? v : -1, exp,
-		    sizeof(exp));
-		snprintf(fetched, sizeof(fetched), "-");
-		if (remote_int(f, "last_fetched", &v) == 0) {
-			remote_age(now - v, age, sizeof(age));
-			snprintf(fetched, sizeof(fetched), "%s ago", age);
-		}
-		le = remote_obj(f, "last_error");
-		cells[0] = remote_str(f, "id");
-		cells[1] = serial;
-		cells[2] = exp;
-		cells[3] = fetched;
-		cells[4] = le != NULL ? remote_str(le, "code") : "ok";
-		cells[5] = remote_str(f, "uri");
-		if (remote_table_add(&t, cells) == -1)
-			break;
-	}
-	remote_table_print(&t, stdout);
-	return CLI_EXIT_OK;
+	return remote_table_add(t, (const char *const []){
+	    remote_str(f, "id"), remote_num_of(f, "serial", serial,
+	    sizeof(serial)), remote_date_of(f, "expires", exp, sizeof(exp)),
+	    remote_ago_of(f, "last_fetched", now, "-", fetched,
+	    sizeof(fetched)), le != NULL ? remote_str(le, "code") : "ok",
+	    remote_str(f, "uri") });
 }
+
+static const struct remote_ls feed_list = {
+	"/v1/feeds", "feeds",
+	{ "ID", "SERIAL", "EXPIRES", "FETCHED", "STATUS", "URI" },
+	feed_row,
+};
 
 static int
 feed_ls(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	struct remote_args a;
-	json_object *reply, *arr;
-	struct client *c;
-	struct err e;
-	int rc;
-
-	if ((rc = remote_parse(cmd, argc, argv, NULL, 1, 0, 0, "", &a)) != -1)
-		return rc;
-	if ((c = remote_open(cmd, a.socket)) == NULL)
-		return CLI_EXIT_FAIL;
-	err_clear(&e);
-	if (client_call(c, "GET", "/v1/feeds", NULL, &reply, &e) == -1) {
-		rc = cli_error(cmd, &e, NULL);
-		client_free(c);
-		return rc;
-	}
-	if ((arr = remote_list(reply, "feeds", &e)) == NULL) {
-		rc = cli_error(cmd, &e, NULL);
-	} else if (cli_json) {
-		cli_json_print(json_object_get(arr));
-		rc = CLI_EXIT_OK;
-	} else {
-		rc = feed_table(arr);
-	}
-	json_object_put(reply);
-	client_free(c);
-	return rc;
+	return remote_ls(cmd, argc, argv, NULL, &feed_list);
 }
 
 /* A feed's id from (arg): 16 hex digits as they are (lowercased), or the
@@ -520,10 +473,7 @@ feed_refresh(const struct cli_cmd *cmd, int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
-#define FEED_SOCKET_HELP \
-	"  --socket PATH   unikerneld's socket (default: $UK_SOCKET, else\n"   \
-	"                  /run/unikerneld.sock)\n"                            \
-	"  -h, --help      show this help\n"
+#define FEED_SOCKET_HELP REMOTE_SOCKET_HELP("   ")
 
 static const struct cli_cmd feed_add_cmd = {
 	"feed add",
@@ -565,20 +515,10 @@ static const struct cli_cmd feed_refresh_cmd = {
 static int
 exec_feed(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		cli_help(cmd, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-	}
-	if (strcmp(argv[1], "verify") == 0)
-		return feed_verify(&feed_verify_cmd, argc - 1, argv + 1);
-	if (strcmp(argv[1], "add") == 0)
-		return feed_add(&feed_add_cmd, argc - 1, argv + 1);
-	if (strcmp(argv[1], "ls") == 0)
-		return feed_ls(&feed_ls_cmd, argc - 1, argv + 1);
-	if (strcmp(argv[1], "refresh") == 0)
-		return feed_refresh(&feed_refresh_cmd, argc - 1, argv + 1);
-	return cli_usage(cmd, "unknown subcommand '%s'", argv[1]);
+	static const struct cli_cmd *const subs[] = { &feed_verify_cmd,
+		&feed_add_cmd, &feed_ls_cmd, &feed_refresh_cmd, NULL };
+
+	return remote_subcommand(cmd, argc, argv, subs);
 }
 
 const struct cli_cmd cli_cmd_feed = {

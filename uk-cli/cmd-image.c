@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fileio.h"
 #include "remote.h"
@@ -19,75 +18,31 @@
 #define IMAGE_ARGS_MAX 256
 
 static int
-image_table(json_object *arr)
+image_row(struct remote_table *t, json_object *im, int64_t now)
 {
-	static const char *const head[] = { "SHA256", "NAME", "VERSION",
-		"SIZE", "REFS", "LAST USED" };
-	char sha[IMAGE_PREFIX_MIN + 1], size[32], refs[24], age[32],
-	    used[40];
-	int64_t now = (int64_t)time(NULL), v;
-	struct remote_table t;
-	const char *cells[6];
-	json_object *im;
-	size_t i;
+	char sha[IMAGE_PREFIX_MIN + 1], size[32], refs[24], used[40];
+	int64_t v;
 
-	remote_table_init(&t, 6, head);
-	for (i = 0; i < json_object_array_length(arr); i++) {
-		im = json_object_array_get_idx(arr, i);
-		remote_clean(remote_str(im, "sha256"), sha, sizeof(sha));
-		remote_size(remote_int(im, "size", &v) == 0 && v > 0 ?
-		    (uint64_t)v : 0, size, sizeof(size));
-		snprintf(refs, sizeof(refs), "-");
-		if (remote_int(im, "refs", &v) == 0)
-			snprintf(refs, sizeof(refs), "%lld", (long long)v);
-		snprintf(used, sizeof(used), "never");
-		if (remote_int(im, "last_used", &v) == 0) {
-			remote_age(now - v, age, sizeof(age));
-			snprintf(used, sizeof(used), "%s ago", age);
-		}
-		cells[0] = sha;
-		cells[1] = remote_str(im, "name");
-		cells[2] = remote_str(im, "version");
-		cells[3] = size;
-		cells[4] = refs;
-		cells[5] = used;
-		if (remote_table_add(&t, cells) == -1)
-			break;
-	}
-	remote_table_print(&t, stdout);
-	return CLI_EXIT_OK;
+	remote_clean(remote_str(im, "sha256"), sha, sizeof(sha));
+	remote_size(remote_int(im, "size", &v) == 0 && v > 0 ?
+	    (uint64_t)v : 0, size, sizeof(size));
+	return remote_table_add(t, (const char *const []){ sha,
+	    remote_str(im, "name"), remote_str(im, "version"), size,
+	    remote_num_of(im, "refs", refs, sizeof(refs)),
+	    remote_ago_of(im, "last_used", now, "never", used,
+	    sizeof(used)) });
 }
+
+static const struct remote_ls image_list = {
+	"/v1/images", "images",
+	{ "SHA256", "NAME", "VERSION", "SIZE", "REFS", "LAST USED" },
+	image_row,
+};
 
 static int
 image_ls(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	struct remote_args a;
-	json_object *reply, *arr;
-	struct client *c;
-	struct err e;
-	int rc;
-
-	if ((rc = remote_parse(cmd, argc, argv, NULL, 1, 0, 0, "", &a)) != -1)
-		return rc;
-	if ((c = remote_open(cmd, a.socket)) == NULL)
-		return CLI_EXIT_FAIL;
-	err_clear(&e);
-	if (client_call(c, "GET", "/v1/images", NULL, &reply, &e) == -1) {
-		rc = cli_error(cmd, &e, NULL);
-		client_free(c);
-		return rc;
-	}
-	if ((arr = remote_list(reply, "images", &e)) == NULL) {
-		rc = cli_error(cmd, &e, NULL);
-	} else if (cli_json) {
-		cli_json_print(json_object_get(arr));
-		rc = CLI_EXIT_OK;
-	} else {
-		rc = image_table(arr);
-	}
-	json_object_put(reply);
-	client_free(c);
-	return rc;
+	return remote_ls(cmd, argc, argv, NULL, &image_list);
 }
 
 /* (s) lowercased into (out) when it is IMAGE_PREFIX_MIN to 64 hex digits;
@@ -250,11 +205,7 @@ image_prune(const struct cli_cmd *cmd, int argc, char **argv)
 	return rc;
 }
 
-#define IMAGE_SOCKET_HELP \
-	"  --socket PATH        unikerneld's socket (default: $UK_SOCKET, "   \
-	"else\n"                                                               \
-	"                       /run/unikerneld.sock)\n"                       \
-	"  -h, --help           show this help\n"
+#define IMAGE_SOCKET_HELP REMOTE_SOCKET_HELP("        ")
 
 static const struct cli_cmd image_ls_cmd = {
 	"image ls",
@@ -296,18 +247,10 @@ static const struct cli_cmd image_prune_cmd = {
 static int
 exec_image(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		cli_help(cmd, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-	}
-	if (strcmp(argv[1], "ls") == 0)
-		return image_ls(&image_ls_cmd, argc - 1, argv + 1);
-	if (strcmp(argv[1], "rm") == 0)
-		return image_rm(&image_rm_cmd, argc - 1, argv + 1);
-	if (strcmp(argv[1], "prune") == 0)
-		return image_prune(&image_prune_cmd, argc - 1, argv + 1);
-	return cli_usage(cmd, "unknown subcommand '%s'", argv[1]);
+	static const struct cli_cmd *const subs[] = { &image_ls_cmd,
+		&image_rm_cmd, &image_prune_cmd, NULL };
+
+	return remote_subcommand(cmd, argc, argv, subs);
 }
 
 const struct cli_cmd cli_cmd_image = {

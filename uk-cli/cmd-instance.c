@@ -126,11 +126,7 @@ exec_rm(const struct cli_cmd *cmd, int argc, char **argv)
 	return inst_each(cmd, &a, force ? &rmf : &rm, NULL);
 }
 
-#define SOCKET_HELP \
-	"  --socket PATH       unikerneld's socket (default: $UK_SOCKET, "    \
-	"else\n"                                                               \
-	"                      /run/unikerneld.sock)\n"                        \
-	"  -h, --help          show this help\n"
+#define SOCKET_HELP REMOTE_SOCKET_HELP("       ")
 
 const struct cli_cmd cli_cmd_stop = {
 	"stop",

@@ -77,8 +77,6 @@ const struct cli_cmd cli_cmd_logs = {
 	"ended\n"
 	"                      for good (no restart planned)\n"
 	"  -n, --tail N        only the last N lines\n"
-	"  --socket PATH       unikerneld's socket (default: $UK_SOCKET, else\n"
-	"                      /run/unikerneld.sock)\n"
-	"  -h, --help          show this help\n",
+	REMOTE_SOCKET_HELP("       "),
 	exec_logs,
 };

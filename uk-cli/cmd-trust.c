@@ -80,66 +80,29 @@ trust_add(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 static int
-trust_table(json_object *arr)
+trust_row(struct remote_table *t, json_object *k, int64_t now)
 {
-	static const char *const head[] = { "KEYID", "DOMAINS", "ADDED",
-		"COMMENT" };
 	char doms[1024], added[32];
-	struct remote_table t;
-	const char *cells[4];
-	json_object *k, *d;
-	int64_t v;
-	size_t i;
+	json_object *d = NULL;
 
-	remote_table_init(&t, 4, head);
-	for (i = 0; i < json_object_array_length(arr); i++) {
-		k = json_object_array_get_idx(arr, i);
-		d = NULL;
-		json_object_object_get_ex(k, "domains", &d);
-		remote_join(d, doms, sizeof(doms));
-		remote_date(remote_int(k, "added", &v) == 0 ? v : -1, added,
-		    sizeof(added));
-		cells[0] = remote_str(k, "keyid");
-		cells[1] = doms;
-		cells[2] = added;
-		cells[3] = remote_str(k, "comment");
-		if (remote_table_add(&t, cells) == -1)
-			break;
-	}
-	remote_table_print(&t, stdout);
-	return CLI_EXIT_OK;
+	(void)now;
+	json_object_object_get_ex(k, "domains", &d);
+	return remote_table_add(t, (const char *const []){
+	    remote_str(k, "keyid"), remote_join(d, doms, sizeof(doms)),
+	    remote_date_of(k, "added", added, sizeof(added)),
+	    remote_str(k, "comment") });
 }
+
+static const struct remote_ls trust_list = {
+	"/v1/keys", "keys",
+	{ "KEYID", "DOMAINS", "ADDED", "COMMENT" },
+	trust_row,
+};
 
 static int
 trust_ls(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	struct remote_args a;
-	json_object *reply, *arr;
-	struct client *c;
-	struct err e;
-	int rc;
-
-	if ((rc = remote_parse(cmd, argc, argv, NULL, 1, 0, 0, "", &a)) != -1)
-		return rc;
-	if ((c = remote_open(cmd, a.socket)) == NULL)
-		return CLI_EXIT_FAIL;
-	err_clear(&e);
-	if (client_call(c, "GET", "/v1/keys", NULL, &reply, &e) == -1) {
-		rc = cli_error(cmd, &e, NULL);
-		client_free(c);
-		return rc;
-	}
-	if ((arr = remote_list(reply, "keys", &e)) == NULL) {
-		rc = cli_error(cmd, &e, NULL);
-	} else if (cli_json) {
-		cli_json_print(json_object_get(arr));
-		rc = CLI_EXIT_OK;
-	} else {
-		rc = trust_table(arr);
-	}
-	json_object_put(reply);
-	client_free(c);
-	return rc;
+	return remote_ls(cmd, argc, argv, NULL, &trust_list);
 }
 
 static int
@@ -190,11 +153,7 @@ trust_rm(const struct cli_cmd *cmd, int argc, char **argv)
 	return rc;
 }
 
-#define TRUST_SOCKET_HELP \
-	"  --socket PATH         unikerneld's socket (default: $UK_SOCKET, "  \
-	"else\n"                                                               \
-	"                        /run/unikerneld.sock)\n"                      \
-	"  -h, --help            show this help\n"
+#define TRUST_SOCKET_HELP REMOTE_SOCKET_HELP("         ")
 
 static const struct cli_cmd trust_add_cmd = {
 	"trust add",
@@ -238,18 +197,10 @@ static const struct cli_cmd trust_rm_cmd = {
 static int
 exec_trust(const struct cli_cmd *cmd, int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "-h") == 0) {
-		cli_help(cmd, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
-	}
-	if (strcmp(argv[1], "add") == 0)
-		return trust_add(&trust_add_cmd, argc - 1, argv + 1);
-	if (strcmp(argv[1], "ls") == 0)
-		return trust_ls(&trust_ls_cmd, argc - 1, argv + 1);
-	if (strcmp(argv[1], "rm") == 0)
-		return trust_rm(&trust_rm_cmd, argc - 1, argv + 1);
-	return cli_usage(cmd, "unknown subcommand '%s'", argv[1]);
+	static const struct cli_cmd *const subs[] = { &trust_add_cmd,
+		&trust_ls_cmd, &trust_rm_cmd, NULL };
+
+	return remote_subcommand(cmd, argc, argv, subs);
 }
 
 const struct cli_cmd cli_cmd_trust = {

@@ -242,6 +242,43 @@ remote_date(int64_t t, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "-");
 }
 
+const char *
+remote_num_of(json_object *o, const char *key, char *buf, size_t bufsz)
+{
+	int64_t v;
+
+	if (remote_int(o, key, &v) == 0)
+		snprintf(buf, bufsz, "%lld", (long long)v);
+	else
+		snprintf(buf, bufsz, "-");
+	return buf;
+}
+
+const char *
+remote_date_of(json_object *o, const char *key, char *buf, size_t bufsz)
+{
+	int64_t v;
+
+	remote_date(remote_int(o, key, &v) == 0 ? v : -1, buf, bufsz);
+	return buf;
+}
+
+const char *
+remote_ago_of(json_object *o, const char *key, int64_t now,
+    const char *none, char *buf, size_t bufsz)
+{
+	char age[32];
+	int64_t v;
+
+	if (remote_int(o, key, &v) == 0) {
+		remote_age(now - v, age, sizeof(age));
+		snprintf(buf, bufsz, "%s ago", age);
+	} else {
+		snprintf(buf, bufsz, "%s", none);
+	}
+	return buf;
+}
+
 void
 remote_progress(char *buf, size_t bufsz, uint64_t done, uint64_t total,
     unsigned width)
@@ -363,4 +400,71 @@ remote_table_print(struct remote_table *t, FILE *f)
 	}
 	free(t->cells);
 	memset(t, 0, sizeof(*t));
+}
+
+/* --- the commands' shapes --- */
+
+int
+remote_ls(const struct cli_cmd *cmd, int argc, char **argv,
+    const struct remote_opt *opts, const struct remote_ls *ls)
+{
+	struct remote_table t;
+	struct remote_args a;
+	json_object *reply, *arr;
+	struct client *c;
+	struct err e;
+	size_t i, ncols = 0;
+	int64_t now;
+	int rc;
+
+	if ((rc = remote_parse(cmd, argc, argv, opts, 1, 0, 0, "", &a)) != -1)
+		return rc;
+	if ((c = remote_open(cmd, a.socket)) == NULL)
+		return CLI_EXIT_FAIL;
+	err_clear(&e);
+	if (client_call(c, "GET", ls->path, NULL, &reply, &e) == -1) {
+		rc = cli_error(cmd, &e, NULL);
+		client_free(c);
+		return rc;
+	}
+	rc = CLI_EXIT_OK;
+	if ((arr = remote_list(reply, ls->key, &e)) == NULL) {
+		rc = cli_error(cmd, &e, NULL);
+	} else if (cli_json) {
+		cli_json_print(json_object_get(arr));
+	} else {
+		now = (int64_t)time(NULL);
+		while (ncols < REMOTE_TABLE_COLS && ls->header[ncols] != NULL)
+			ncols++;
+		remote_table_init(&t, ncols, ls->header);
+		for (i = 0; i < json_object_array_length(arr); i++)
+			if (ls->row(&t, json_object_array_get_idx(arr, i),
+			    now) == -1)
+				break;
+		remote_table_print(&t, stdout);
+	}
+	json_object_put(reply);
+	client_free(c);
+	return rc;
+}
+
+int
+remote_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
+    const struct cli_cmd *const *subs)
+{
+	const char *word;
+	size_t i;
+
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		cli_help(cmd, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	}
+	for (i = 0; subs[i] != NULL; i++) {
+		word = strrchr(subs[i]->name, ' ');
+		if (strcmp(word != NULL ? word + 1 : subs[i]->name,
+		    argv[1]) == 0)
+			return subs[i]->exec(subs[i], argc - 1, argv + 1);
+	}
+	return cli_usage(cmd, "unknown subcommand '%s'", argv[1]);
 }

@@ -86,6 +86,17 @@ void remote_age(int64_t secs, char *buf, size_t bufsz);
 /* A Unix time as local "YYYY-MM-DD HH:MM", "-" for (t) < 0. */
 void remote_date(int64_t t, char *buf, size_t bufsz);
 
+/* Cells of an API object's integer member (key), into (buf); each returns
+ * (buf).  remote_num_of: the number, "-" without one.  remote_date_of: the
+ * time as remote_date() writes it.  remote_ago_of: the span from that time
+ * to (now), "5m12s ago"; (none) without one. */
+const char *remote_num_of(json_object *o, const char *key, char *buf,
+    size_t bufsz);
+const char *remote_date_of(json_object *o, const char *key, char *buf,
+    size_t bufsz);
+const char *remote_ago_of(json_object *o, const char *key, int64_t now,
+    const char *none, char *buf, size_t bufsz);
+
 /* The download line of `uk run` for a terminal (width) columns wide (0:
  * 80): "downloading [######----]  60% 24 KiB / 40 KiB"; the bar takes what
  * the width leaves, 10 to 40 cells.  Without a (total):
@@ -113,6 +124,41 @@ void remote_table_init(struct remote_table *t, size_t ncols,
 int remote_table_add(struct remote_table *t, const char *const *cells);
 /* Prints (t) to (f) and frees its rows. */
 void remote_table_print(struct remote_table *t, FILE *f);
+
+/*
+ * `uk image ls`, `uk trust ls`, `uk feed ls`, `uk ps`: the command line
+ * (remote_parse() with (opts), --json, no operand), GET (path), then the
+ * array (key) of the reply: with --json as the API has it, else a table
+ * headed (header), a row added by (row) per element.  Returns the exit
+ * status.
+ */
+struct remote_ls {
+	const char *path;	/* "/v1/images" */
+	const char *key;	/* "images" */
+	const char *header[REMOTE_TABLE_COLS];	/* NULL after the last */
+	/* Adds the row of (item) to (t), (now) being the time of the
+	 * listing; -1 out of memory. */
+	int (*row)(struct remote_table *t, json_object *item, int64_t now);
+};
+int remote_ls(const struct cli_cmd *cmd, int argc, char **argv,
+    const struct remote_opt *opts, const struct remote_ls *ls);
+
+/*
+ * `uk image|trust|feed SUBCOMMAND ...`: runs the one of (subs) (NULL
+ * after the last) whose name ends in " SUBCOMMAND" with argv from
+ * SUBCOMMAND on.  Without one, or with -h/--help, prints the usage of
+ * (cmd).  Returns the exit status.
+ */
+int remote_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
+    const struct cli_cmd *const *subs);
+
+/* The --socket and -h lines of the commands' help, their descriptions
+ * after (pad), the spaces that line them up with the other options'. */
+#define REMOTE_SOCKET_HELP(pad) \
+	"  --socket PATH" pad "unikerneld's socket (default: $UK_SOCKET, " \
+	"else\n"                                                           \
+	"               " pad "/run/unikerneld.sock)\n"                     \
+	"  -h, --help   " pad "show this help\n"
 
 /* --- uk run (cmd-run.c) --- */
 

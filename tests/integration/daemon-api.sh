@@ -4,44 +4,7 @@
 # 127.0.0.1 with a bearer token (and TLS where libmicrohttpd has it);
 # `unikerneld -n` on good and bad files; signals; -d.
 . "$top_srcdir/tests/lib.sh"
-
-UNIKERNELD=$top_builddir/unikerneld/unikerneld
-command -v curl >/dev/null 2>&1 || skip_all "curl is not installed"
-command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
-[ -x "$UNIKERNELD" ] || skip_all "unikerneld is not built"
-
-sock=$TMP/run/unikerneld.sock
-state=$TMP/state
-conf=$TMP/unikerneld.conf
-cat >"$conf" <<EOF
-# a private daemon
-state_dir = $state
-socket = "$sock"
-socket_mode = 0600
-log_level = debug
-EOF
-
-daemons=""
-at_exit 'for p in $daemons; do kill -9 $p 2>/dev/null; done'
-
-# start CONF LOG: unikerneld in the foreground, in the background; $dpid
-start() {
-	"$UNIKERNELD" -f "$1" >"$2" 2>&1 &
-	dpid=$!
-	daemons="$daemons $dpid"
-}
-
-# wait_socket PATH PID: until PATH is a socket that answers (10 s)
-wait_socket() {
-	i=0
-	while ! curl -s -o /dev/null --unix-socket "$1" \
-	    http://localhost/v1/health; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-}
+. "$top_srcdir/tests/lib-daemon.sh"
 
 # wait_gone PID: until the process has ended (10 s); its status in $gone_rc
 wait_gone() {
@@ -55,26 +18,6 @@ wait_gone() {
 	wait "$1" || gone_rc=$?
 }
 
-# req METHOD PATH [curl args...]: the status; body in $TMP/body,
-# headers in $TMP/head
-req() {
-	m=$1 p=$2
-	shift 2
-	curl -sS -X "$m" -o "$TMP/body" -D "$TMP/head" -w '%{http_code}' \
-	    --unix-socket "$sock" "$@" "http://localhost$p"
-}
-
-# error_is CODE: $TMP/body is {"error":{"code":CODE,"message":"..."}}
-error_is() {
-	python3 - "$TMP/body" "$1" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert list(d) == ["error"], d
-assert d["error"]["code"] == sys.argv[2], d
-assert isinstance(d["error"]["message"], str) and d["error"]["message"], d
-PY
-}
-
 # save: keeps the last command's output (ok overwrites it) in $TMP/last
 save() { cp "$TMP/.out" "$TMP/last"; }
 
@@ -82,7 +25,7 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-start "$conf" "$TMP/log"
+daemon_start "$conf" "$TMP/log"
 ok "the daemon serves on its socket" wait_socket "$sock" "$dpid"
 main=$dpid
 
@@ -190,12 +133,12 @@ is "SIGTERM: exit status 0" "$gone_rc" 0
 ok "SIGTERM: the socket is removed" test ! -e "$sock"
 
 # --- a stale socket (kill -9) is replaced
-start "$conf" "$TMP/log2"
+daemon_start "$conf" "$TMP/log2"
 wait_socket "$sock" "$dpid"
 kill -9 "$dpid"
 wait_gone "$dpid"
 ok "kill -9 leaves the socket behind" test -S "$sock"
-start "$conf" "$TMP/log3"
+daemon_start "$conf" "$TMP/log3"
 ok "a new daemon replaces the stale socket" wait_socket "$sock" "$dpid"
 ok "and says so" grep -q "removed the stale socket" "$TMP/log3"
 kill -TERM "$dpid"
@@ -250,7 +193,7 @@ fails_with "a token_file others can read is refused" config_insecure_file \
 	timeout 10 "$UNIKERNELD" -f "$TMP/tcp.conf"
 chmod 600 "$TMP/token"
 
-start "$TMP/tcp.conf" "$TMP/tcp.log"
+daemon_start "$TMP/tcp.conf" "$TMP/tcp.log"
 ok "the TCP daemon serves" wait_socket "$tsock" "$dpid"
 tcp=$dpid
 treq() {
@@ -305,7 +248,7 @@ EOF
 	    grep -q config_unsupported; then
 		diag "this libmicrohttpd has no TLS: TLS not tested"
 	else
-		start "$TMP/tls.conf" "$TMP/tls.log"
+		daemon_start "$TMP/tls.conf" "$TMP/tls.log"
 		ok "the TLS daemon serves" wait_socket "$tsock" "$dpid"
 		is "TLS with the token: 200" \
 		    "$(treq --cacert "$TMP/cert.pem" \
@@ -337,7 +280,7 @@ ok "-d: the socket answers at once" \
 ok "-d: the pid file names the daemon" \
 	kill -0 "$(cat "$TMP/run/unikerneld.pid" 2>/dev/null)"
 dpid=$(cat "$TMP/run/unikerneld.pid" 2>/dev/null || echo 0)
-daemons="$daemons $dpid"
+pids="$pids $dpid"
 ok "-d: the log file has the start" grep -q "serving on $sock" "$TMP/d.log"
 fails_with "-d: a second daemon's failure reaches the caller" \
 	api_socket_in_use timeout 10 "$UNIKERNELD" -d -f "$TMP/d.conf"

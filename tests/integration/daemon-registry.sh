@@ -6,54 +6,11 @@
 # instance that uses one are written into the store with python3's sqlite3,
 # so that no guest has to boot.
 . "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib-daemon.sh"
 
-UNIKERNELD=$top_builddir/unikerneld/unikerneld
-command -v curl >/dev/null 2>&1 || skip_all "curl is not installed"
-command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 python3 -c 'import sqlite3' 2>/dev/null || skip_all "python3 has no sqlite3"
-[ -x "$UNIKERNELD" ] || skip_all "unikerneld is not built"
 [ -f "$FLOOR_ELF" ] || skip_all "the floor kernel is not built"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
-
-sock=$TMP/run/unikerneld.sock
-state=$TMP/state
-conf=$TMP/unikerneld.conf
-cat >"$conf" <<EOF
-state_dir = $state
-socket = "$sock"
-socket_mode = 0600
-log_level = debug
-EOF
-
-pids=""
-at_exit 'for p in $pids; do kill -9 $p 2>/dev/null; done'
-
-# req METHOD PATH [curl args...]: the status; body in $TMP/body,
-# headers in $TMP/head
-req() {
-	m=$1 p=$2
-	shift 2
-	curl -sS -X "$m" -o "$TMP/body" -D "$TMP/head" -w '%{http_code}' \
-	    --unix-socket "$sock" "$@" "http://localhost$p"
-}
-
-# post METHOD PATH JSON: req with a JSON body
-post() {
-	req "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"
-}
-
-# error_is CODE [PREFIX]: $TMP/body is {"error":{"code":CODE,...}}, the
-# message starting with PREFIX when given
-error_is() {
-	python3 - "$TMP/body" "$1" "${2-}" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert list(d) == ["error"], d
-assert d["error"]["code"] == sys.argv[2], d
-assert isinstance(d["error"]["message"], str) and d["error"]["message"], d
-assert d["error"]["message"].startswith(sys.argv[3]), d
-PY
-}
 
 # jq_is NAME PYTHON-EXPRESSION WANT: the expression over the body as d
 jq_is() {
@@ -117,19 +74,11 @@ cp "$pub/feeds/floor.json.minisig" "$TMP/floor-s2.json.minisig"
 { cat "$pub/feeds/floor.json"; echo; } >"$pub/feeds/tampered.json"
 cp "$pub/feeds/floor.json.minisig" "$pub/feeds/tampered.json.minisig"
 
-"$UNIKERNELD" -f "$conf" >"$TMP/log" 2>&1 &
-dpid=$!
-pids="$pids $dpid"
-i=0
-while ! curl -s -o /dev/null --unix-socket "$sock" \
-    http://localhost/v1/health; do
-	i=$((i + 1))
-	if [ $i -gt 100 ] || ! kill -0 "$dpid" 2>/dev/null; then
-		sed 's/^/# /' "$TMP/log"
-		skip_all "unikerneld did not start"
-	fi
-	sleep 0.1
-done
+daemon_start "$conf" "$TMP/log"
+if ! wait_socket "$sock" "$dpid"; then
+	sed 's/^/# /' "$TMP/log"
+	skip_all "unikerneld did not start"
+fi
 
 # --- keys
 is "GET /v1/keys: 200" "$(req GET /v1/keys)" 200

@@ -85,19 +85,46 @@ fake_wait(struct fake *f)
 	pthread_join(f->th, NULL);
 }
 
+/* A unix stream socket bound to (path), or -1. */
 static int
-fake_open(struct fake *f)
+unix_bound(const char *path)
 {
 	struct sockaddr_un sa;
+	int fd;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (f->lfd == -1 || bind(f->lfd, (struct sockaddr *)&sa,
-	    sizeof(sa)) == -1 || listen(f->lfd, 4) == -1)
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+fake_open(struct fake *f)
+{
+	if ((f->lfd = unix_bound(sock_path)) == -1 || listen(f->lfd, 4) == -1)
 		return -1;
 	return 0;
+}
+
+/* client_call() of (c) answered by (f) with (reply). */
+static int
+fake_call(struct fake *f, struct client *c, const char *reply,
+    const char *method, const char *path, json_object *body,
+    json_object **out, struct err *e)
+{
+	int rc;
+
+	fake_start(f, reply);
+	err_clear(e);
+	rc = client_call(c, method, path, body, out, e);
+	fake_wait(f);
+	return rc;
 }
 
 /* --- the socket's path --- */
@@ -136,7 +163,6 @@ static void
 test_unreachable(void)
 {
 	char missing[100];
-	struct sockaddr_un sa;
 	struct client *c;
 	json_object *out = NULL;
 	struct err e;
@@ -157,12 +183,7 @@ test_unreachable(void)
 
 	/* A socket file nobody listens on: a daemon that died. */
 	snprintf(missing, sizeof(missing), "%s/stale.sock", dir);
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", missing);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ok(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "stale socket "
-	    "made");
+	ok((fd = unix_bound(missing)) != -1, "stale socket made");
 	c = client_new(missing, NULL);
 	err_clear(&e);
 	ok(client_stream(c, "GET", "/v1/events", NULL, CLIENT_STREAM_LINES,
@@ -223,6 +244,21 @@ collect(void *arg, const char *data, size_t len, struct err *fe)
 	return CLIENT_STREAM_NEXT;
 }
 
+/* client_stream() of (c) into (col), answered by (f) with (reply). */
+static int
+fake_stream(struct fake *f, struct client *c, const char *reply,
+    const char *method, const char *path, int mode, struct collected *col,
+    struct err *e)
+{
+	int rc;
+
+	fake_start(f, reply);
+	err_clear(e);
+	rc = client_stream(c, method, path, NULL, mode, collect, col, e);
+	fake_wait(f);
+	return rc;
+}
+
 static void
 test_replies(struct fake *f, struct client *c)
 {
@@ -230,11 +266,8 @@ test_replies(struct fake *f, struct client *c)
 	struct collected col;
 	struct err e;
 
-	fake_start(f, ok_list);
-	err_clear(&e);
-	ok(client_call(c, "GET", "/v1/instances", NULL, &out, &e) == 0,
-	    "200 with JSON: 0");
-	fake_wait(f);
+	ok(fake_call(f, c, ok_list, "GET", "/v1/instances", NULL, &out,
+	    &e) == 0, "200 with JSON: 0");
 	ok(out != NULL && json_object_object_get_ex(out, "instances", NULL),
 	    "... the JSON");
 	json_object_put(out);
@@ -242,14 +275,12 @@ test_replies(struct fake *f, struct client *c)
 	ok(strncmp(f->request, "GET /v1/instances HTTP/1.1\r\n", 28) == 0,
 	    "... sent GET /v1/instances");
 
-	fake_start(f, created);
 	body = json_object_new_object();
 	json_object_object_add(body, "feed",
 	    json_object_new_string("http://x/h.json"));
-	ok(client_call(c, "POST", "/v1/feeds", body, &out, &e) == 0 &&
-	    strcmp(remote_str(out, "name"), "hello") == 0,
+	ok(fake_call(f, c, created, "POST", "/v1/feeds", body, &out, &e) ==
+	    0 && strcmp(remote_str(out, "name"), "hello") == 0,
 	    "201 with JSON: 0 and the object");
-	fake_wait(f);
 	json_object_put(out);
 	json_object_put(body);
 	ok(strncmp(f->request, "POST /v1/feeds HTTP/1.1\r\n", 25) == 0 &&
@@ -258,90 +289,63 @@ test_replies(struct fake *f, struct client *c)
 	ok(strstr(f->request, "\r\n\r\n{\"feed\":\"http://x/h.json\"}") !=
 	    NULL, "... and the body, slashes unescaped");
 
-	fake_start(f, created);
-	ok(client_call(c, "POST", "/v1/instances/a/stop", NULL, NULL, &e) ==
-	    0, "POST without a body");
-	fake_wait(f);
+	ok(fake_call(f, c, created, "POST", "/v1/instances/a/stop", NULL, NULL,
+	    &e) == 0, "POST without a body");
 	ok(strstr(f->request, "Content-Length: 0\r\n") != NULL,
 	    "... sends Content-Length: 0");
 
-	fake_start(f, created);
-	ok(client_call(c, "DELETE", "/v1/keys?keyid=AB", NULL, NULL, &e) == 0,
-	    "DELETE");
-	fake_wait(f);
+	ok(fake_call(f, c, created, "DELETE", "/v1/keys?keyid=AB", NULL, NULL,
+	    &e) == 0, "DELETE");
 	ok(strncmp(f->request, "DELETE /v1/keys?keyid=AB HTTP/1.1", 33) == 0,
 	    "... sent DELETE with its query");
 
-	fake_start(f, not_found);
-	err_clear(&e);
-	ok(client_call(c, "GET", "/v1/instances/x", NULL, &out, &e) == -1 &&
-	    out == NULL, "404 with an error object: -1");
-	fake_wait(f);
+	ok(fake_call(f, c, not_found, "GET", "/v1/instances/x", NULL, &out,
+	    &e) == -1 && out == NULL, "404 with an error object: -1");
 	is_str(e.code, "store_not_found", "... the daemon's code");
 	is_str(e.msg, "no instance 'x' really", "... its message, on one line");
 	is_int(client_status(c), 404, "... status 404");
 	ok(client_details(c) == NULL, "... no details");
 
-	fake_start(f, unknown_key);
-	err_clear(&e);
-	ok(client_call(c, "POST", "/v1/instances", NULL, NULL, &e) == -1,
-	    "403 unknown_key: -1");
-	fake_wait(f);
+	ok(fake_call(f, c, unknown_key, "POST", "/v1/instances", NULL, NULL,
+	    &e) == -1, "403 unknown_key: -1");
 	is_str(e.code, "unknown_key", "... unknown_key");
 	is_str(remote_str(client_details(c), "pubkey"), "RWQkey",
 	    "... details.pubkey kept");
 	is_str(remote_str(client_details(c), "domain"), "example.org",
 	    "... details.domain kept");
 
-	fake_start(f, not_json);
-	err_clear(&e);
-	ok(client_call(c, "GET", "/v1/version", NULL, NULL, &e) == -1,
-	    "500 without JSON: -1");
-	fake_wait(f);
+	ok(fake_call(f, c, not_json, "GET", "/v1/version", NULL, NULL, &e) ==
+	    -1, "500 without JSON: -1");
 	is_str(e.code, "daemon_bad_reply", "... daemon_bad_reply");
 	ok(client_details(c) == NULL, "... the last details are gone");
 
-	fake_start(f, lines);
-	memset(&col, 0, sizeof(col));
-	ok(client_stream(c, "POST", "/v1/instances?progress=1", NULL,
-	    CLIENT_STREAM_LINES, collect, &col, &e) == 0, "NDJSON stream: 0");
-	fake_wait(f);
+	col = (struct collected){ 0 };
+	ok(fake_stream(f, c, lines, "POST", "/v1/instances?progress=1",
+	    CLIENT_STREAM_LINES, &col, &e) == 0, "NDJSON stream: 0");
 	is_int(col.n, 3, "... three lines (the empty one skipped)");
 	is_str(col.last, "{\"event\":\"running\"}", "... the last one without "
 	    "its newline");
 
-	fake_start(f, lines);
-	memset(&col, 0, sizeof(col));
-	col.stop_after = 1;
-	ok(client_stream(c, "GET", "/v1/events", NULL, CLIENT_STREAM_LINES,
-	    collect, &col, &e) == 0 && col.n == 1,
+	col = (struct collected){ .stop_after = 1 };
+	ok(fake_stream(f, c, lines, "GET", "/v1/events", CLIENT_STREAM_LINES,
+	    &col, &e) == 0 && col.n == 1,
 	    "a callback that stops: 0 after one line");
-	fake_wait(f);
 
-	fake_start(f, lines);
-	memset(&col, 0, sizeof(col));
-	col.fail_at = 2;
-	err_clear(&e);
-	ok(client_stream(c, "GET", "/v1/events", NULL, CLIENT_STREAM_LINES,
-	    collect, &col, &e) == -1, "a callback that fails: -1");
-	fake_wait(f);
+	col = (struct collected){ .fail_at = 2 };
+	ok(fake_stream(f, c, lines, "GET", "/v1/events", CLIENT_STREAM_LINES,
+	    &col, &e) == -1, "a callback that fails: -1");
 	is_str(e.code, "test_failure", "... with the callback's error");
 
-	fake_start(f, not_found);
-	memset(&col, 0, sizeof(col));
-	err_clear(&e);
-	ok(client_stream(c, "GET", "/v1/instances/x/console?follow=1", NULL,
-	    CLIENT_STREAM_CHUNKS, collect, &col, &e) == -1 && col.n == 0,
+	col = (struct collected){ 0 };
+	ok(fake_stream(f, c, not_found, "GET",
+	    "/v1/instances/x/console?follow=1", CLIENT_STREAM_CHUNKS, &col,
+	    &e) == -1 && col.n == 0,
 	    "a stream answered 404: -1, the callback never called");
-	fake_wait(f);
 	is_str(e.code, "store_not_found", "... the daemon's code");
 
-	fake_start(f, console);
-	memset(&col, 0, sizeof(col));
-	ok(client_stream(c, "GET", "/v1/instances/x/console", NULL,
-	    CLIENT_STREAM_CHUNKS, collect, &col, &e) == 0,
-	    "a console stream: 0");
-	fake_wait(f);
+	col = (struct collected){ 0 };
+	ok(fake_stream(f, c, console, "GET", "/v1/instances/x/console",
+	    CLIENT_STREAM_CHUNKS, &col, &e) == 0, "a console stream: 0");
 	is_int((long long)col.bytes, 28, "... every byte");
 }
 
@@ -464,18 +468,20 @@ test_exit_status(void)
 
 /* --- uk run's command line --- */
 
+/* run_parse_args() of "run" and (args), NULL after the last (30 at the
+ * most). */
 static int
-parse(struct run_opts *o, ...)
+parse_args(struct run_opts *o, const char *const *args)
 {
 	char *argv[32];
-	va_list ap;
 	int argc = 0, rc, out, null;
 
-	va_start(ap, o);
 	argv[argc++] = (char *)"run";
-	while ((argv[argc] = va_arg(ap, char *)) != NULL && argc < 30)
+	while (args[argc - 1] != NULL && argc < 31) {
+		argv[argc] = (char *)args[argc - 1];
 		argc++;
-	va_end(ap);
+	}
+	argv[argc] = NULL;
 	/* --help prints on stdout, where TAP goes. */
 	fflush(stdout);
 	out = dup(STDOUT_FILENO);
@@ -489,11 +495,48 @@ parse(struct run_opts *o, ...)
 	return rc;
 }
 
+/* parse_args() of the arguments after (o), up to a NULL. */
+static int
+parse(struct run_opts *o, ...)
+{
+	const char *args[31];
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, o);
+	while ((args[n] = va_arg(ap, const char *)) != NULL && n < 30)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return parse_args(o, args);
+}
+
 static void
 test_run_args(void)
 {
+	/* Command lines refused before the daemon is asked: status 2. */
+	static const struct {
+		const char *args[4];
+		const char *what;
+	} refused[] = {
+		{ { NULL }, "no URL: 2" },
+		{ { "a", "b" }, "two URLs: 2" },
+		{ { "--restart", "sometimes", "u" }, "--restart sometimes: 2" },
+		{ { "--memory", "0", "u" }, "--memory 0: 2" },
+		{ { "--memory", "12x", "u" }, "--memory 12x: 2" },
+		{ { "--vcpus", "65", "u" }, "--vcpus 65: 2" },
+		{ { "--stability", "rock", "u" }, "--stability rock: 2" },
+		{ { "--version", "..!", "u" }, "a bad --version range: 2" },
+		{ { "--name", "-x", "u" }, "--name starting with '-': 2" },
+		{ { "--name", "a/b", "u" }, "--name with '/': 2" },
+		{ { "--bogus", "u" }, "an unknown option: 2" },
+		{ { "-x", "u" }, "an unknown short option: 2" },
+		{ { "u", "--name" }, "an option without its value: 2" },
+		{ { "" }, "an empty URL: 2" },
+	};
 	struct run_opts o;
 	json_object *b;
+	size_t i;
 
 	is_int(parse(&o, "http://h/f.json", NULL), -1, "run URL: goes on");
 	b = run_request(&o);
@@ -523,31 +566,9 @@ test_run_args(void)
 	ok(o.detach, "... --detach");
 
 	is_int(parse(&o, "--help", NULL), CLI_EXIT_OK, "--help: 0");
-	is_int(parse(&o, NULL), CLI_EXIT_USAGE, "no URL: 2");
-	is_int(parse(&o, "a", "b", NULL), CLI_EXIT_USAGE, "two URLs: 2");
-	is_int(parse(&o, "--restart", "sometimes", "u", NULL), CLI_EXIT_USAGE,
-	    "--restart sometimes: 2");
-	is_int(parse(&o, "--memory", "0", "u", NULL), CLI_EXIT_USAGE,
-	    "--memory 0: 2");
-	is_int(parse(&o, "--memory", "12x", "u", NULL), CLI_EXIT_USAGE,
-	    "--memory 12x: 2");
-	is_int(parse(&o, "--vcpus", "65", "u", NULL), CLI_EXIT_USAGE,
-	    "--vcpus 65: 2");
-	is_int(parse(&o, "--stability", "rock", "u", NULL), CLI_EXIT_USAGE,
-	    "--stability rock: 2");
-	is_int(parse(&o, "--version", "..!", "u", NULL), CLI_EXIT_USAGE,
-	    "a bad --version range: 2");
-	is_int(parse(&o, "--name", "-x", "u", NULL), CLI_EXIT_USAGE,
-	    "--name starting with '-': 2");
-	is_int(parse(&o, "--name", "a/b", "u", NULL), CLI_EXIT_USAGE,
-	    "--name with '/': 2");
-	is_int(parse(&o, "--bogus", "u", NULL), CLI_EXIT_USAGE,
-	    "an unknown option: 2");
-	is_int(parse(&o, "-x", "u", NULL), CLI_EXIT_USAGE,
-	    "an unknown short option: 2");
-	is_int(parse(&o, "u", "--name", NULL), CLI_EXIT_USAGE,
-	    "an option without its value: 2");
-	is_int(parse(&o, "", NULL), CLI_EXIT_USAGE, "an empty URL: 2");
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		is_int(parse_args(&o, refused[i].args), CLI_EXIT_USAGE,
+		    refused[i].what);
 }
 
 /* --- the other commands' command lines --- */
