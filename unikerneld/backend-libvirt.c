@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -967,6 +968,25 @@ create(virConnectPtr c, const char *xml, const char *uuid, struct err *e)
 	}
 }
 
+/*
+ * Empties the console log of a guest created paused, before its first
+ * byte: libvirt opened it for appending (append='on', so that the daemon
+ * can move a full log aside), so the last run's output, and its trailer,
+ * would otherwise still be there when this run's end is read.  Nothing
+ * to do when the file is not here (a remote URI: the log is that host's).
+ */
+static void
+console_empty(const char *path)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd == -1)
+		return;
+	(void)!ftruncate(fd, 0);
+	close(fd);
+}
+
 static int
 lv_start(struct backend *b, const struct backend_spec *spec,
     char handle[BACKEND_HANDLE_MAX], struct err *e)
@@ -1014,6 +1034,7 @@ lv_start(struct backend *b, const struct backend_spec *spec,
 	 */
 	if ((d = create(c, xml, uuid, e)) == NULL)
 		goto out;
+	console_empty(spec->console_log);
 	/* If the resume fails because the guest already ended, its events
 	 * say how; only a guest still paused is a failed start. */
 	if (virDomainResume(d) < 0 &&

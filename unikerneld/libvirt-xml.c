@@ -329,9 +329,18 @@ lvxml_domain(const struct backend_spec *spec, const struct lvxml_opts *o,
 	    "  <on_crash>destroy</on_crash>\n");
 
 	xb_printf(&b, "  <devices>\n");
+	/* append='on': QEMU writes the log with O_APPEND, so that after the
+	 * daemon moved a full log aside and emptied it (console_log_max) the
+	 * guest goes on at its new end, not at its old offset behind a hole.
+	 * libvirt 9.0 opens the file itself (or has virtlogd write it, which
+	 * appends) and tells QEMU append=on either way; older libvirt, whose
+	 * QEMU opens the path, goes by this attribute.  It also keeps libvirt
+	 * from truncating the log at start: the backend empties it before
+	 * the guest runs. */
 	xb_printf(&b, "    <serial type='file'>\n      <source path='");
 	xb_esc(&b, spec->console_log);
-	xb_printf(&b, "'/>\n      <target port='0'/>\n    </serial>\n");
+	xb_printf(&b, "' append='on'/>\n      <target port='0'/>\n"
+	    "    </serial>\n");
 	xb_printf(&b, "    <panic model='isa'>\n"
 	    "      <address type='isa' iobase='0x505'/>\n    </panic>\n");
 	xb_printf(&b, "    <controller type='usb' model='none'/>\n"

@@ -30,10 +30,20 @@
 #include "ukd.h"
 
 
-/* State directory layout (docs/daemon.md). */
-static const char *const state_subdirs[] = {
-	"images", "images/unpacked", "instances", "feeds",
+/* State directory layout (docs/daemon.md), and modes: the kernels under
+ * images/unpacked/ must be reachable (not listable) by the user a
+ * hypervisor runs guests as (libvirt-qemu under libvirt's system driver);
+ * the rest is the daemon's alone. */
+static const struct {
+	const char *name;
+	mode_t mode;
+} state_subdirs[] = {
+	{ "images", 0711 },
+	{ "images/unpacked", 0711 },
+	{ "instances", 0700 },
+	{ "feeds", 0700 },
 };
+#define STATE_DIR_MODE 0711
 
 enum log_dest { LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_FILE };
 
@@ -239,17 +249,26 @@ make_dirs(const struct config *cfg, struct err *e)
 	struct stat st;
 	size_t i;
 
-	if (mkdir_p(cfg->state_dir, 0700, e) == -1)
+	if (mkdir_p(cfg->state_dir, STATE_DIR_MODE, e) == -1)
 		return -1;
-	if (stat(cfg->state_dir, &st) == 0 && (st.st_mode & 077) != 0)
-		logit(LOG_WARNING, "%s has mode %04o; 0700 keeps the state "
+	if (stat(cfg->state_dir, &st) == 0 && (st.st_mode & 066) != 0)
+		logit(LOG_WARNING, "%s has mode %04o; 0711 keeps the state "
 		    "private", cfg->state_dir, (unsigned)(st.st_mode & 07777));
+	/* search-only for others down to the kernels, also in a state
+	 * directory made by an older daemon with 0700 */
+	if (stat(cfg->state_dir, &st) == 0 && st.st_uid == geteuid() &&
+	    (st.st_mode & 0711) != 0711 &&
+	    chmod(cfg->state_dir, (st.st_mode & 07777) | 0711) == -1)
+		return err_errno(e, ERR_IO, errno, "chmod %s", cfg->state_dir);
 	for (i = 0; i < sizeof(state_subdirs) / sizeof(state_subdirs[0]);
 	    i++) {
 		snprintf(path, sizeof(path), "%s/%s", cfg->state_dir,
-		    state_subdirs[i]);
-		if (mkdir_p(path, 0700, e) == -1)
+		    state_subdirs[i].name);
+		if (mkdir_p(path, state_subdirs[i].mode, e) == -1)
 			return -1;
+		if (state_subdirs[i].mode != 0700 &&
+		    chmod(path, state_subdirs[i].mode) == -1)
+			return err_errno(e, ERR_IO, errno, "chmod %s", path);
 	}
 	/* The socket's directory, e.g. /run/unikerneld/ when set so. */
 	snprintf(path, sizeof(path), "%s", cfg->socket);

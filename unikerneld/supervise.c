@@ -409,6 +409,10 @@ write_entry(const char *dir, const char *name, const struct img_entry *en,
 	    == -1)
 		return err_errno(e, ERR_IO, errno, "%s", path);
 	rc = fileio_write_all(fd, en->data, en->size, e);
+	/* readable by a hypervisor running as another user, whatever the
+	 * umask */
+	if (rc == 0 && fchmod(fd, 0644) == -1)
+		rc = err_errno(e, ERR_IO, errno, "%s", path);
 	if (rc == 0 && fsync(fd) == -1)
 		rc = err_errno(e, ERR_IO, errno, "%s", path);
 	close(fd);

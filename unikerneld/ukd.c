@@ -554,6 +554,7 @@ ukd_open(const struct ukd_params *p, struct ukd **out, struct err *e)
 {
 	char path[CONFIG_PATH_MAX + 32];
 	struct ukd *d;
+	int fd;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return err_set(e, ERR_NOMEM, "no memory for the daemon");
@@ -567,6 +568,14 @@ ukd_open(const struct ukd_params *p, struct ukd **out, struct err *e)
 		return err_set(e, ERR_NOMEM, "no thread key for the store");
 	}
 	snprintf(d->db, sizeof(d->db), "%s/unikerneld.db", p->cfg->state_dir);
+	/* the database is the daemon's alone (SQLite gives its -wal and
+	 * -shm files the database's mode): made 0600 before SQLite would
+	 * make it with the umask's */
+	if ((fd = open(d->db, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600))
+	    != -1) {
+		(void)fchmod(fd, 0600);
+		close(fd);
+	}
 	snprintf(path, sizeof(path), "%s/images", p->cfg->state_dir);
 	if (fetch_init(e) == -1 ||
 	    (d->own_store = ukd_store(d, e)) == NULL ||

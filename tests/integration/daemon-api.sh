@@ -106,7 +106,10 @@ EOF
 
 # --- files, identity
 is "the socket has socket_mode" "$(stat -c %a "$sock")" 600
-is "state_dir is 0700" "$(stat -c %a "$state")" 700
+is "state_dir is 0711 (search only for others)" "$(stat -c %a "$state")" 711
+is "the database is 0600" "$(stat -c %a "$state/unikerneld.db")" 600
+is "images/unpacked is 0711" "$(stat -c %a "$state/images/unpacked")" 711
+is "instances is 0700" "$(stat -c %a "$state/instances")" 700
 ok "state_dir has images/sha256 and instances" \
 	test -d "$state/images/sha256" -a -d "$state/instances"
 ok "no line of the log was forged by a path" \

@@ -141,6 +141,36 @@ roundtrip(void)
 	free(xml);
 }
 
+/* The console is opened for appending in every case: the daemon moves a
+ * full log aside and empties it, and QEMU must go on at its new end
+ * rather than at its old offset (which would leave a hole as large as
+ * what was moved). */
+static void
+console_appends(void)
+{
+	char *xml, *serial, *end;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		xml = NULL;
+		if (lvxml_domain(&cases[i].spec, &cases[i].opts, &xml,
+		    NULL) < 0) {
+			ok(0, "%s: the XML is made", cases[i].golden);
+			continue;
+		}
+		serial = strstr(xml, "<serial type='file'>");
+		end = serial != NULL ? strstr(serial, "</serial>") : NULL;
+		if (end != NULL)
+			*end = '\0';
+		ok(serial != NULL && end != NULL &&
+		    strstr(serial, "<source path='") != NULL &&
+		    strstr(serial, "' append='on'/>") != NULL,
+		    "%s: the serial console's file is appended to",
+		    cases[i].golden);
+		free(xml);
+	}
+}
+
 static const char *
 refusal(struct backend_spec s, struct lvxml_opts o)
 {
@@ -370,6 +400,7 @@ main(int argc, char **argv)
 	}
 	golden_cases(update, outdir);
 	roundtrip();
+	console_appends();
 	refusals();
 	uuids();
 	escaping();
