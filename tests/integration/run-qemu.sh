@@ -348,6 +348,26 @@ done
 is "uk rm -f removes them all" "$fails" 0
 $UK rm -f l2 l3 rb >/dev/null 2>&1
 
+# ---- update: the feed's newest version ----
+publish a hello k.key "$HELLO2"
+is "POST update moves hello to 0.2.0" "$(api POST /v1/instances/hello/update |
+	jget 'd["updated"], d["from"], d["to"], d["instance"]["image"]["version"]')" \
+	"(True, '0.1.0', '0.2.0', '0.2.0')"
+is "... a second update finds nothing newer" \
+	"$(api POST /v1/instances/hello/update | jget 'd["updated"]')" False
+exits_with "uk start runs the new version" 0 $UK start hello
+i=0
+while [ "$(api GET /v1/instances/hello | jget 'd["state"]')" != exited ] &&
+    [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+is "... which ran with the instance's command line and exited 3" \
+	"$(api GET /v1/instances/hello | jget 'd["state"], d["exit_code"], d["image"]["version"]')" \
+	"('exited', 3, '0.2.0')"
+is "... its console has both runs" \
+	"$($UK logs hello | grep -c 'rt: exit 3')" 2
+
 # ---- images in use ----
 sha=$(api GET /v1/instances/hello | jget 'd["image"]["sha256"]')
 fails_with "an image in use is not removed" image_in_use $UK image rm "$sha"
