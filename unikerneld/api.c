@@ -295,6 +295,18 @@ api_reply_json(struct api_request *req, unsigned status, json_object *obj)
 	return reply_json_code(req, status, obj, NULL);
 }
 
+int
+api_reply_body(struct api_request *req, unsigned status, const char *type,
+    const char *body, size_t len)
+{
+	char *buf;
+
+	if ((buf = malloc(len > 0 ? len : 1)) == NULL)
+		return -1;
+	memcpy(buf, body, len);
+	return reply_buf(req, status, buf, len, type, NULL);
+}
+
 /* {"error":{"code":..,"message":..[,"details":..]}}, taking (details)
  * over; the last resort when even that cannot be made is a reply without
  * a body. */

@@ -113,6 +113,12 @@ extern const struct jsonstrict_rules api_body_rules;
 int api_reply_json(struct api_request *req, unsigned status,
     json_object *obj);
 
+/* Answers a copy of (len) bytes of (body) as (type) with (status), e.g.
+ * a JSON document serialised before.  Returns 0, or -1 when out of
+ * memory. */
+int api_reply_body(struct api_request *req, unsigned status,
+    const char *type, const char *body, size_t len);
+
 /* Answers (e) as {"error":{...}} with api_status(e->code).  Returns 0. */
 int api_reply_error(struct api_request *req, const struct err *e);
 

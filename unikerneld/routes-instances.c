@@ -109,15 +109,57 @@ core(struct api_request *req)
 
 /* ---- list, get ---- */
 
+/* The names of the images, for the instances' JSON: one query. */
+static void
+add_image_names(struct store *st, struct store_instance *ins, size_t n,
+    json_object *arr)
+{
+	struct store_image *imgs = NULL;
+	size_t i, k, nimgs = 0;
+	json_object *j;
+
+	if (store_image_list(st, &imgs, &nimgs, NULL) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		if (ins[i].image[0] == '\0' || !json_object_object_get_ex(
+		    json_object_array_get_idx(arr, i), "image", &j) ||
+		    j == NULL)
+			continue;
+		for (k = 0; k < nimgs; k++)
+			if (strcmp(imgs[k].sha256, ins[i].image) == 0) {
+				json_object_object_add(j, "name",
+				    json_object_new_string(imgs[k].name));
+				break;
+			}
+	}
+	store_image_list_free(imgs, nimgs);
+}
+
+/*
+ * The list is the API's hottest read (dashboards poll it): its serialised
+ * body is kept until the generation moves, which every change of an
+ * instance or an image bumps (ukd_notify()).
+ */
 int
 route_instances_list(struct api_request *req)
 {
 	struct store_instance *ins = NULL;
 	json_object *o, *arr;
 	struct store *st;
+	const char *s;
 	struct err e;
-	size_t i, n = 0;
+	size_t i, n = 0, len;
+	uint64_t gen = ukd_generation(core(req));
+	char *buf;
+	int rc;
 
+	if ((rc = ukd_cache_get(core(req), gen, &buf, &len)) == 1) {
+		rc = api_reply_body(req, 200, "application/json", buf, len);
+		free(buf);
+		return rc;
+	}
+	if (rc == -1)
+		return -1;
 	if ((st = ukd_store(core(req), &e)) == NULL ||
 	    store_instance_list(st, &ins, &n, &e) == -1)
 		return api_reply_error(req, &e);
@@ -129,16 +171,25 @@ route_instances_list(struct api_request *req)
 		store_instance_list_free(ins, n);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		json_object *j = instance_json(&ins[i]);
-
-		if (j != NULL)
-			instance_json_image_name(st, &ins[i], j);
-		json_object_array_add(arr, j);
-	}
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, instance_json(&ins[i]));
+	add_image_names(st, ins, n, arr);
 	store_instance_list_free(ins, n);
 	json_object_object_add(o, "instances", arr);
-	return api_reply_json(req, 200, o);
+	s = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s == NULL || (buf = malloc(strlen(s) + 1)) == NULL) {
+		json_object_put(o);
+		return -1;
+	}
+	len = strlen(s);
+	memcpy(buf, s, len);
+	buf[len++] = '\n';
+	json_object_put(o);
+	ukd_cache_put(core(req), gen, buf, len);
+	rc = api_reply_body(req, 200, "application/json", buf, len);
+	free(buf);
+	return rc;
 }
 
 int
@@ -583,7 +634,7 @@ struct follow {
 	char *pre;		/* the tail, sent first */
 	size_t prelen, preoff;
 	off_t off;		/* how far console.log was sent */
-	uint64_t gen;
+	uint64_t gen, cgen;	/* ukd_wait_console() */
 	int once;		/* no follow: the tail only */
 };
 
@@ -696,9 +747,10 @@ follow_produce(void *arg, char *buf, size_t max)
 		}
 		if (ended)
 			return API_STREAM_END;
-		/* wait for a change: a state, an event; output alone
-		 * wakes nobody, so look again at least twice a second */
-		f->gen = ukd_wait(f->d, f->gen, 200);
+		/* wait for output (the supervisor's inotify watch) or a
+		 * change of state; a console no watch covers (libxl's)
+		 * is looked at again every 200 ms */
+		ukd_wait_console(f->d, &f->gen, &f->cgen, 200);
 		return API_STREAM_AGAIN;
 	}
 }
@@ -746,6 +798,7 @@ route_instance_console(struct api_request *req)
 	}
 	f->d = core(req);
 	f->gen = ukd_generation(f->d);
+	f->cgen = ukd_console_generation(f->d);
 	memcpy(f->id, in.id, sizeof(f->id));
 	store_instance_free(&in);
 	if (ukd_instance_path(f->d, f->id, "console.log", f->path,

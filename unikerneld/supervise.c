@@ -391,6 +391,9 @@ console_events(struct sup *s)
 		}
 		pthread_mutex_unlock(&s->mu);
 	}
+	/* followers of a console read what was written */
+	if (n > 0)
+		ukd_console_notify(s->d);
 	for (i = 0; i < n; i++)
 		console_bound(s, ids[i]);
 }
@@ -1357,6 +1360,7 @@ sup_run(struct ukd *d, const struct sup_run_req *r,
 		goto out;
 	if (store_instance_set_image(st, id, impl->image.sha256, e) == -1)
 		goto out;
+	ukd_notify(d);
 
 	if ((o = event_new("starting")) != NULL) {
 		json_object_object_add(o, "name", json_object_new_string(name));
@@ -1440,6 +1444,7 @@ sup_update(struct ukd *d, const char *ref, int *updated,
 	}
 	if (store_instance_set_image(st, in.id, impl->image.sha256, e) == -1)
 		goto out;
+	ukd_notify(d);
 	*updated = 1;
 	(void)store_event_add(st, in.id, "updated", impl->version, NULL, NULL);
 	store_instance_free(&in);

@@ -47,9 +47,13 @@ struct ukd {
 	pthread_key_t store_key;
 	struct store *own_store;	/* the opening thread's, closed last */
 
-	pthread_mutex_t mu;		/* gen, backends */
+	pthread_mutex_t mu;		/* gen, cgen, backends, answer */
 	pthread_cond_t cv;
 	uint64_t gen;
+	uint64_t cgen;			/* consoles written */
+	char *answer;			/* ukd_cache_put() */
+	size_t answer_len;
+	uint64_t answer_gen;
 	struct ukd_slot slots[UKD_MAX_BACKENDS];
 	size_t nslots;
 };
@@ -157,6 +161,88 @@ ukd_notify(struct ukd *d)
 	d->gen++;
 	pthread_cond_broadcast(&d->cv);
 	pthread_mutex_unlock(&d->mu);
+}
+
+uint64_t
+ukd_console_generation(struct ukd *d)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&d->mu);
+	g = d->cgen;
+	pthread_mutex_unlock(&d->mu);
+	return g;
+}
+
+void
+ukd_console_notify(struct ukd *d)
+{
+	pthread_mutex_lock(&d->mu);
+	d->cgen++;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+void
+ukd_wait_console(struct ukd *d, uint64_t *gen, uint64_t *cgen,
+    unsigned timeout_ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&d->mu);
+	while (d->gen == *gen && d->cgen == *cgen &&
+	    pthread_cond_timedwait(&d->cv, &d->mu, &ts) != ETIMEDOUT)
+		;
+	*gen = d->gen;
+	*cgen = d->cgen;
+	pthread_mutex_unlock(&d->mu);
+}
+
+int
+ukd_cache_get(struct ukd *d, uint64_t gen, char **out, size_t *len)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&d->mu);
+	if (d->answer != NULL && d->answer_gen == gen && d->gen == gen) {
+		if ((*out = malloc(d->answer_len)) == NULL)
+			rc = -1;
+		else {
+			memcpy(*out, d->answer, d->answer_len);
+			*len = d->answer_len;
+			rc = 1;
+		}
+	}
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+void
+ukd_cache_put(struct ukd *d, uint64_t gen, const char *buf, size_t len)
+{
+	char *copy = malloc(len > 0 ? len : 1);
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, buf, len);
+	pthread_mutex_lock(&d->mu);
+	/* kept only if nothing changed while it was made */
+	if (d->gen == gen) {
+		free(d->answer);
+		d->answer = copy;
+		d->answer_len = len;
+		d->answer_gen = gen;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&d->mu);
+	free(copy);
 }
 
 /* ---- paths ---- */
@@ -438,9 +524,11 @@ ukd_feed_update(struct ukd *d, const char *url, struct ukd_feed_result *r,
 		r->added = 0;
 		goto fail;
 	}
-	/* the document, for selections and updates without a fetch */
+	/* the document, for selections and updates without a fetch: kept
+	 * again only when it is another one (or was lost) */
 	if (feed_path(d, url, path, sizeof(path), e) == -1 ||
-	    fileio_write_atomic(path, feed, feed_len, 0600, e) == -1)
+	    ((!res.unchanged || access(path, F_OK) == -1) &&
+	    fileio_write_atomic(path, feed, feed_len, 0600, e) == -1))
 		ukd_logf(d, LOG_WARNING, "keeping feed %s: %s", url, e->msg);
 	(void)store_feed_fetched(st, url, NULL, NULL, NULL);
 	r->feed = res.feed;
@@ -606,6 +694,7 @@ ukd_close(struct ukd *d)
 		store_close(d->own_store);
 	}
 	pthread_key_delete(d->store_key);
+	free(d->answer);
 	pthread_cond_destroy(&d->cv);
 	pthread_mutex_destroy(&d->mu);
 	free(d);

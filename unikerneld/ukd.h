@@ -72,6 +72,24 @@ uint64_t ukd_wait(struct ukd *d, uint64_t seen, unsigned timeout_ms);
 /* Bumps the generation and wakes the waiters (after a store change). */
 void ukd_notify(struct ukd *d);
 
+/* The same for consoles: a counter bumped when a guest wrote to its
+ * console log (the supervisor sees it with inotify), so that a console
+ * followed wakes at once without waking every other stream.
+ * ukd_wait_console() returns when either counter moved past what was seen
+ * (or after timeout_ms) and updates both. */
+uint64_t ukd_console_generation(struct ukd *d);
+void ukd_console_notify(struct ukd *d);
+void ukd_wait_console(struct ukd *d, uint64_t *gen, uint64_t *cgen,
+    unsigned timeout_ms);
+
+/* A serialised answer kept until the generation moves (GET /v1/instances
+ * under load): ukd_cache_get() copies it into a new buffer (*out, *len)
+ * when it was made at generation (gen) and returns 1, else 0; -1 when out
+ * of memory.  ukd_cache_put() keeps a copy of (buf, len) as made at
+ * (gen), the generation read BEFORE the data it holds was read. */
+int ukd_cache_get(struct ukd *d, uint64_t gen, char **out, size_t *len);
+void ukd_cache_put(struct ukd *d, uint64_t gen, const char *buf, size_t len);
+
 /* --- feeds --- */
 
 /* A feed's id in the API: the first 16 hex digits of the SHA-256 of its
