@@ -1,39 +1,45 @@
 /*
  * client.c - HTTP/1.1 to unikerneld over its unix socket (client.h).
  *
- * One curl easy handle per client, reset before each request, so that the
- * connection is kept between the requests of one command.  A reply goes to
- * a buffer (client_call(), and every error) or, once its status says 2xx,
- * to the caller's callback (client_stream()); the write callback learns the
- * status from curl before its first byte.
+ * One connection per request ("Connection: close"): connect, write the
+ * request, read the reply through http-reply.c's parser until it ends.  A
+ * reply goes to a buffer (client_call(), and every error) or, once its
+ * status says 2xx, to the caller's callback (client_stream()).  The socket
+ * is non-blocking and every wait is a poll(), which ends early on a signal
+ * and, with a cancel flag, at least every CLIENT_CANCEL_POLL_MS.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-
-#include <curl/curl.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 #include "fileio.h"
+#include "http-reply.h"
 
 #define CLIENT_SOCKET_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 #define CLIENT_CONNECT_TIMEOUT 10L	/* seconds */
+#define CLIENT_CANCEL_POLL_MS 200	/* how often the cancel flag is read */
+#define CLIENT_BACKLOG_WAIT_MS 20	/* between connects to a full queue */
+#define CLIENT_METHOD_MAX 16
+#define CLIENT_READ_SIZE 16384
 
 struct client {
-	CURL *h;
 	char socket[CLIENT_SOCKET_MAX];
 	volatile sig_atomic_t *cancel;
 	long status;
 	json_object *details;
 	char code[CLIENT_CODE_MAX];
-	char curlerr[CURL_ERROR_SIZE];
 };
 
-/* Why the write callback refused more. */
+/* Why the body callback refused more. */
 enum xfer_stop {
 	XFER_GOING,
 	XFER_STOPPED,		/* the caller's callback said so */
@@ -54,6 +60,7 @@ struct xfer {
 	struct err fe;
 	char *buf;		/* the reply, or the line not finished yet */
 	size_t len, cap;
+	struct http_reply reply;
 };
 
 const char *
@@ -72,7 +79,6 @@ client_socket_path(const char *opt)
 struct client *
 client_new(const char *socket, struct err *e)
 {
-	static int curl_ready;
 	const char *path = client_socket_path(socket);
 	struct client *c;
 
@@ -81,16 +87,7 @@ client_new(const char *socket, struct err *e)
 		    "than %zu bytes", path, CLIENT_SOCKET_MAX - 1);
 		return NULL;
 	}
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			err_set(e, ERR_NOMEM, "libcurl failed to start");
-			return NULL;
-		}
-		curl_ready = 1;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->h = curl_easy_init()) == NULL) {
-		free(c);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		err_set(e, ERR_NOMEM, "out of memory for the client");
 		return NULL;
 	}
@@ -103,7 +100,6 @@ client_free(struct client *c)
 {
 	if (c == NULL)
 		return;
-	curl_easy_cleanup(c->h);
 	if (c->details != NULL)
 		json_object_put(c->details);
 	free(c);
@@ -253,17 +249,23 @@ unreachable(struct client *c, int errnum, struct err *e)
 	default:
 		return err_set(e, "daemon_unreachable", "cannot reach "
 		    "unikerneld on %s: %s; is it running? %s", c->socket,
-		    errnum != 0 ? strerror(errnum) : c->curlerr, how);
+		    strerror(errnum), how);
 	}
 }
 
-/* A transfer that curl ended with (rc) != CURLE_OK. */
 static int
-transfer_error(struct client *c, struct xfer *x, CURLcode rc, struct err *e)
+broke(struct client *c, const char *why, struct err *e)
 {
-	long oserr = 0;
+	return err_set(e, "daemon_disconnected", "the connection to "
+	    "unikerneld (%s) broke: %s", c->socket, why);
+}
 
+/* Why the body callback stopped the reply (x->stop != XFER_GOING). */
+static int
+stop_error(struct xfer *x, struct err *e)
+{
 	switch (x->stop) {
+	case XFER_GOING:
 	case XFER_STOPPED:
 		return 0;
 	case XFER_FN_FAILED:
@@ -277,33 +279,12 @@ transfer_error(struct client *c, struct xfer *x, CURLcode rc, struct err *e)
 		return err_set(e, "daemon_bad_reply", "unikerneld sent a line "
 		    "over %u bytes", CLIENT_LINE_MAX);
 	case XFER_NOMEM:
-		return err_set(e, ERR_NOMEM, "out of memory for a reply");
-	case XFER_GOING:
 		break;
 	}
-	switch (rc) {
-	case CURLE_ABORTED_BY_CALLBACK:
-		return err_set(e, "interrupted", "interrupted");
-	case CURLE_COULDNT_CONNECT:
-		curl_easy_getinfo(c->h, CURLINFO_OS_ERRNO, &oserr);
-		return unreachable(c, (int)oserr, e);
-	case CURLE_OPERATION_TIMEDOUT:
-		if (c->status == 0)
-			return err_set(e, "daemon_unreachable", "unikerneld "
-			    "did not answer on %s within %ld s; is it "
-			    "running?", c->socket, CLIENT_CONNECT_TIMEOUT);
-		break;
-	case CURLE_OUT_OF_MEMORY:
-		return err_set(e, ERR_NOMEM, "out of memory in libcurl");
-	default:
-		break;
-	}
-	return err_set(e, "daemon_disconnected", "the connection to "
-	    "unikerneld (%s) broke: %s", c->socket,
-	    c->curlerr[0] != '\0' ? c->curlerr : curl_easy_strerror(rc));
+	return err_set(e, ERR_NOMEM, "out of memory for a reply");
 }
 
-/* --- the transfer --- */
+/* --- the reply's body --- */
 
 static int
 buf_append(struct xfer *x, const char *p, size_t len, size_t max)
@@ -369,63 +350,259 @@ give_lines(struct xfer *x)
 	return 0;
 }
 
-static size_t
-xfer_write(char *p, size_t size, size_t n, void *arg)
+/* The parser's body callback: 0 to go on, -1 with (x->stop) set. */
+static int
+xfer_body(void *arg, const char *p, size_t len)
 {
 	struct xfer *x = arg;
-	size_t len = size * n;
 	int r;
 
 	if (!x->checked) {
-		curl_easy_getinfo(x->c->h, CURLINFO_RESPONSE_CODE,
-		    &x->c->status);
+		x->c->status = x->reply.status;
 		x->streaming = x->fn != NULL && x->c->status >= 200 &&
 		    x->c->status < 300;
 		x->checked = 1;
 	}
 	if (!x->streaming)
-		return buf_append(x, p, len, CLIENT_REPLY_MAX) == 0 ? len : 0;
+		return buf_append(x, p, len, CLIENT_REPLY_MAX);
 	if (x->mode == CLIENT_STREAM_CHUNKS) {
-		if (len == 0)
-			return 0;
 		r = x->fn(x->arg, p, len, &x->fe);
 		if (r == CLIENT_STREAM_NEXT)
-			return len;
+			return 0;
 		x->stop = r == CLIENT_STREAM_STOP ? XFER_STOPPED :
 		    XFER_FN_FAILED;
-		return 0;
+		return -1;
 	}
 	if (buf_append(x, p, len, CLIENT_LINE_MAX) == -1 || give_lines(x) == -1)
-		return 0;
-	return len;
+		return -1;
+	return 0;
+}
+
+/* --- the connection --- */
+
+static int
+cancelled(const struct client *c)
+{
+	return c->cancel != NULL && *c->cancel != 0;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Waits until (fd) has one of (events), or (deadline) (now_ms(), 0: none)
+ * passes.  0: ready (or an error or hangup that the next call on (fd)
+ * tells); 1: the deadline passed; -1: the cancel flag was raised
+ * ("interrupted" in (e)) or poll() failed.
+ */
+static int
+wait_fd(struct client *c, int fd, short events, long long deadline,
+    struct err *e)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	long long left;
+	int ms, n;
+
+	for (;;) {
+		if (cancelled(c))
+			return err_set(e, "interrupted", "interrupted");
+		ms = c->cancel != NULL ? CLIENT_CANCEL_POLL_MS : -1;
+		if (deadline != 0) {
+			if ((left = deadline - now_ms()) <= 0)
+				return 1;
+			if (ms < 0 || left < ms)
+				ms = (int)left;
+		}
+		n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return 0;
+		if (n == -1 && errno == ENOMEM)
+			return err_set(e, ERR_NOMEM, "out of memory in poll()");
+		if (n == -1 && errno != EINTR)
+			return broke(c, strerror(errno), e);
+	}
 }
 
 static int
-xfer_info(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
+connect_timeout(struct client *c, struct err *e)
 {
-	const struct client *c = arg;
+	return err_set(e, "daemon_unreachable", "unikerneld did not answer "
+	    "on %s within %ld s; is it running?", c->socket,
+	    CLIENT_CONNECT_TIMEOUT);
+}
 
-	return c->cancel != NULL && *c->cancel != 0;
+/* Connects (fd) to the daemon: 0, or -1 with (e) set. */
+static int
+connect_daemon(struct client *c, int fd, struct err *e)
+{
+	long long deadline = now_ms() + CLIENT_CONNECT_TIMEOUT * 1000;
+	struct sockaddr_un sa;
+	socklen_t sl = sizeof(int);
+	int rc, soerr = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, c->socket, strlen(c->socket) + 1);
+	for (;;) {
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return 0;
+		if (errno != EAGAIN)
+			break;
+		/* The daemon's listen queue is full: again, a bit later. */
+		if (cancelled(c))
+			return err_set(e, "interrupted", "interrupted");
+		if (now_ms() >= deadline)
+			return connect_timeout(c, e);
+		poll(NULL, 0, CLIENT_BACKLOG_WAIT_MS);
+	}
+	if (errno != EINPROGRESS && errno != EINTR)
+		return unreachable(c, errno, e);
+	/* Under way: done when the socket is writable. */
+	if ((rc = wait_fd(c, fd, POLLOUT, deadline, e)) == 1)
+		return connect_timeout(c, e);
+	if (rc == -1)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == -1)
+		soerr = errno;
+	return soerr == 0 ? 0 : unreachable(c, soerr, e);
+}
+
+/* A connected non-blocking socket to the daemon in (*fdp). */
+static int
+open_socket(struct client *c, int *fdp, struct err *e)
+{
+	int fd;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return unreachable(c, errno, e);
+	if (connect_daemon(c, fd, e) == -1) {
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* Writes (len) bytes of (p).  0, or the errno that stopped it, or -1 with
+ * (e) set (interrupted). */
+static int
+send_all(struct client *c, int fd, const char *p, size_t len, struct err *e)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if (cancelled(c))
+			return err_set(e, "interrupted", "interrupted");
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n == -1 && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK)) {
+			if (wait_fd(c, fd, POLLOUT, 0, e) == -1)
+				return -1;
+		} else if (n == -1 && errno != EINTR) {
+			return errno > 0 ? errno : EIO;
+		}
+	}
+	return 0;
+}
+
+/* Reads the reply into (x->reply) until it ends.  (senderr): the errno of
+ * a request that could not be written whole (0: none), the reason when no
+ * reply came either. */
+static int
+receive(struct client *c, int fd, struct xfer *x, int senderr, struct err *e)
+{
+	char buf[CLIENT_READ_SIZE];
+	ssize_t n;
+	int rc = HTTP_REPLY_MORE;
+
+	while (rc == HTTP_REPLY_MORE) {
+		if (cancelled(c))
+			return err_set(e, "interrupted", "interrupted");
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n > 0) {
+			rc = http_reply_feed(&x->reply, buf, (size_t)n, NULL);
+		} else if (n == 0) {
+			rc = http_reply_end(&x->reply);
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (wait_fd(c, fd, POLLIN, 0, e) == -1)
+				return -1;
+		} else if (errno != EINTR) {
+			if (!x->reply.got_any && senderr != 0)
+				return broke(c, strerror(senderr), e);
+			return broke(c, strerror(errno), e);
+		}
+		if (x->reply.status != 0)
+			c->status = x->reply.status;
+	}
+	switch (rc) {
+	case HTTP_REPLY_DONE:
+		return 0;
+	case HTTP_REPLY_STOPPED:
+		return stop_error(x, e);
+	case HTTP_REPLY_BAD:
+		return err_set(e, "daemon_bad_reply", "unikerneld (%s) sent a "
+		    "malformed HTTP reply: %s", c->socket, x->reply.why);
+	default:
+		if (!x->reply.got_any && senderr != 0)
+			return broke(c, strerror(senderr), e);
+		return broke(c, x->reply.why, e);
+	}
+}
+
+/* An HTTP method: upper-case letters. */
+static int
+method_valid(const char *m)
+{
+	size_t i;
+
+	for (i = 0; m[i] != '\0'; i++)
+		if (m[i] < 'A' || m[i] > 'Z')
+			return 0;
+	return i > 0 && i <= CLIENT_METHOD_MAX;
+}
+
+/* A request's path: '/' then printable ASCII without spaces. */
+static int
+path_valid(const char *path)
+{
+	size_t i;
+
+	if (path[0] != '/')
+		return 0;
+	for (i = 0; path[i] != '\0'; i++)
+		if ((unsigned char)path[i] <= 0x20 ||
+		    (unsigned char)path[i] >= 0x7f || i >= CLIENT_PATH_MAX)
+			return 0;
+	return 1;
 }
 
 static int
 perform(struct client *c, const char *method, const char *path,
     json_object *body, struct xfer *x, struct err *e)
 {
-	char url[CLIENT_PATH_MAX + 32];
-	struct curl_slist *hdrs = NULL, *h;
+	char head[CLIENT_PATH_MAX + CLIENT_METHOD_MAX + 256];
 	const char *text = NULL;
-	CURLcode rc;
-	int ret = 0;
+	size_t textlen = 0;
+	int fd = -1, n, rc, senderr;
 
-	if (path[0] != '/' || strlen(path) > CLIENT_PATH_MAX)
+	if (!path_valid(path))
 		return err_set(e, ERR_INVALID, "bad request path '%.64s'",
 		    path);
-	snprintf(url, sizeof(url), "http://localhost%s", path);
+	if (!method_valid(method))
+		return err_set(e, ERR_INVALID, "bad request method '%.16s'",
+		    method);
 	c->status = 0;
 	c->code[0] = '\0';
-	c->curlerr[0] = '\0';
 	if (c->details != NULL)
 		json_object_put(c->details);
 	c->details = NULL;
@@ -433,64 +610,56 @@ perform(struct client *c, const char *method, const char *path,
 		text = body != NULL ? json_object_to_json_string_ext(body,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) :
 		    "";
-		if ((h = curl_slist_append(hdrs, "Content-Type: "
-		    "application/json")) == NULL)
+		if (text == NULL)
 			return err_set(e, ERR_NOMEM, "out of memory");
-		hdrs = h;
+		textlen = strlen(text);
+		n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\n"
+		    "Host: localhost\r\nUser-Agent: uk/" PACKAGE_VERSION "\r\n"
+		    "Accept: */*\r\nContent-Type: application/json\r\n"
+		    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+		    method, path, textlen);
+	} else {
+		n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\n"
+		    "Host: localhost\r\nUser-Agent: uk/" PACKAGE_VERSION "\r\n"
+		    "Accept: */*\r\nConnection: close\r\n\r\n", method, path);
 	}
-	/* No "Expect: 100-continue" round trip. */
-	if ((h = curl_slist_append(hdrs, "Expect:")) == NULL) {
-		curl_slist_free_all(hdrs);
-		return err_set(e, ERR_NOMEM, "out of memory");
-	}
-	hdrs = h;
-	curl_easy_reset(c->h);
-	curl_easy_setopt(c->h, CURLOPT_UNIX_SOCKET_PATH, c->socket);
-	curl_easy_setopt(c->h, CURLOPT_URL, url);
-	curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c->h, CURLOPT_ERRORBUFFER, c->curlerr);
-	curl_easy_setopt(c->h, CURLOPT_USERAGENT, "uk/" PACKAGE_VERSION);
-	curl_easy_setopt(c->h, CURLOPT_CONNECTTIMEOUT, CLIENT_CONNECT_TIMEOUT);
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, xfer_write);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(c->h, CURLOPT_XFERINFOFUNCTION, xfer_info);
-	curl_easy_setopt(c->h, CURLOPT_XFERINFODATA, c);
-	curl_easy_setopt(c->h, CURLOPT_NOPROGRESS, c->cancel != NULL ? 0L : 1L);
-	if (text != NULL) {
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE,
-		    (long)strlen(text));
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, text);
-	}
-	if (strcmp(method, "GET") == 0 && text == NULL)
-		curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L);
-	else if (strcmp(method, "POST") != 0)
-		curl_easy_setopt(c->h, CURLOPT_CUSTOMREQUEST, method);
-	rc = curl_easy_perform(c->h);
-	if (c->status == 0)
-		curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &c->status);
-	if (rc != CURLE_OK)
-		ret = transfer_error(c, x, rc, e);
-	else if (c->status < 200 || c->status > 299)
-		ret = error_reply(c, x, e);
-	curl_slist_free_all(hdrs);
-	return ret;
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return err_set(e, ERR_INVALID, "bad request path '%.64s'",
+		    path);
+	if (open_socket(c, &fd, e) == -1)
+		return -1;
+	http_reply_init(&x->reply, xfer_body, x);
+	/* A reply may come before the whole request is written (a body the
+	 * daemon refuses at once): it is read all the same. */
+	if ((senderr = send_all(c, fd, head, (size_t)n, e)) == 0 &&
+	    textlen > 0)
+		senderr = send_all(c, fd, text, textlen, e);
+	if (senderr == -1)
+		rc = -1;
+	else
+		rc = receive(c, fd, x, senderr, e);
+	close(fd);
+	if (rc == 0 && x->stop == XFER_GOING &&
+	    (c->status < 200 || c->status > 299))
+		rc = error_reply(c, x, e);
+	return rc;
 }
 
 int
 client_call(struct client *c, const char *method, const char *path,
     json_object *body, json_object **out, struct err *e)
 {
-	struct xfer x;
+	struct xfer *x;
 	json_object *o;
 	int rc;
 
 	if (out != NULL)
 		*out = NULL;
-	memset(&x, 0, sizeof(x));
-	x.c = c;
-	if ((rc = perform(c, method, path, body, &x, e)) == 0) {
-		if ((o = parse_json(x.buf != NULL ? x.buf : "", x.len)) ==
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory for a reply");
+	x->c = c;
+	if ((rc = perform(c, method, path, body, x, e)) == 0) {
+		if ((o = parse_json(x->buf != NULL ? x->buf : "", x->len)) ==
 		    NULL)
 			rc = err_set(e, "daemon_bad_reply", "unikerneld (%s) "
 			    "answered %s %s with something that is not JSON",
@@ -500,7 +669,8 @@ client_call(struct client *c, const char *method, const char *path,
 		else
 			json_object_put(o);
 	}
-	free(x.buf);
+	free(x->buf);
+	free(x);
 	return rc;
 }
 
@@ -510,25 +680,27 @@ client_stream(struct client *c, const char *method, const char *path,
     int (*fn)(void *arg, const char *data, size_t len, struct err *fe),
     void *arg, struct err *e)
 {
-	struct xfer x;
+	struct xfer *x;
 	int rc;
 
-	memset(&x, 0, sizeof(x));
-	x.c = c;
-	x.mode = mode;
-	x.fn = fn;
-	x.arg = arg;
-	err_clear(&x.fe);
-	rc = perform(c, method, path, body, &x, e);
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory for a reply");
+	x->c = c;
+	x->mode = mode;
+	x->fn = fn;
+	x->arg = arg;
+	err_clear(&x->fe);
+	rc = perform(c, method, path, body, x, e);
 	/* The last line may come without its newline. */
-	if (rc == 0 && x.streaming && mode == CLIENT_STREAM_LINES &&
-	    x.stop == XFER_GOING && x.len > 0 &&
-	    give_line(&x, x.buf, x.len) == -1 && x.stop == XFER_FN_FAILED) {
+	if (rc == 0 && x->streaming && mode == CLIENT_STREAM_LINES &&
+	    x->stop == XFER_GOING && x->len > 0 &&
+	    give_line(x, x->buf, x->len) == -1 && x->stop == XFER_FN_FAILED) {
 		if (e != NULL)
-			*e = x.fe;
+			*e = x->fe;
 		rc = -1;
 	}
-	free(x.buf);
+	free(x->buf);
+	free(x);
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /*
  * client.h - uk's side of unikerneld's REST API (docs/api.md): HTTP/1.1
- * over the daemon's unix socket, with libcurl.
+ * over the daemon's unix socket, one connection per request, the replies
+ * read by http-reply.h's parser.
  *
  * Contract, once for the whole header:
  * - Functions return 0 on success and -1 on failure with (e) set (err.h);
@@ -12,7 +13,7 @@
  *     daemon_bad_reply     the answer is not what docs/api.md says (not
  *                          JSON, an error without an error object, a line
  *                          over CLIENT_LINE_MAX, a reply over
- *                          CLIENT_REPLY_MAX)
+ *                          CLIENT_REPLY_MAX, malformed HTTP)
  *     daemon_disconnected  the connection broke in the middle of a reply
  *     interrupted          the cancel flag (client_set_cancel()) was raised
  *     invalid_argument     a socket path or a path segment too long

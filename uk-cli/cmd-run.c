@@ -498,7 +498,7 @@ run_follow(struct client *c, const char *name)
 	    "/console?follow=1", &e) == -1)
 		return run_fail(&e);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;	/* no SA_RESTART: curl must see it */
+	sa.sa_handler = on_sigint;	/* no SA_RESTART: the client's wait must see it */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old);
 	client_set_cancel(c, &run_interrupted);
