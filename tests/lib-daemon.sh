@@ -47,12 +47,13 @@ wait_socket() {
 }
 
 # req METHOD PATH [curl args...]: the status; body in $TMP/body,
-# headers in $TMP/head
+# headers in $TMP/head.  No request may hang the test (a stream that never
+# ends): 60 s at most.
 req() {
 	m=$1 p=$2
 	shift 2
-	curl -sS -X "$m" -o "$TMP/body" -D "$TMP/head" -w '%{http_code}' \
-	    --unix-socket "$sock" "$@" "http://localhost$p"
+	curl -sS --max-time 60 -X "$m" -o "$TMP/body" -D "$TMP/head" \
+	    -w '%{http_code}' --unix-socket "$sock" "$@" "http://localhost$p"
 }
 
 # post METHOD PATH JSON: req with a JSON body

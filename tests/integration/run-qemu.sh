@@ -84,7 +84,7 @@ start_daemon() {
 
 # api METHOD PATH [BODY]: prints the body; the status goes to $TMP/status
 api() {
-	curl -s --unix-socket "$sock" -X "$1" -o "$TMP/api.out" \
+	curl -s --max-time 60 --unix-socket "$sock" -X "$1" -o "$TMP/api.out" \
 	    -w '%{http_code}' ${3:+-d "$3"} "http://localhost$2" >"$TMP/status"
 	cat "$TMP/api.out"
 }
