@@ -541,8 +541,10 @@ route_instance_start(struct api_request *req)
 	return reply_instance(req, st, 200, &in);
 }
 
-int
-route_instance_stop(struct api_request *req)
+/* stop and restart: an optional {"timeout":S}, then (fn). */
+static int
+stop_like(struct api_request *req, int (*fn)(struct ukd *, const char *,
+    unsigned, struct store_instance *, struct err *))
 {
 	struct store_instance in;
 	struct store *st;
@@ -551,26 +553,21 @@ route_instance_stop(struct api_request *req)
 
 	if (opt_timeout(req, &timeout, &e) == -1 ||
 	    (st = ukd_store(core(req), &e)) == NULL ||
-	    sup_stop(core(req), api_capture(req, "name"), timeout, &in, &e)
-	    == -1)
+	    fn(core(req), api_capture(req, "name"), timeout, &in, &e) == -1)
 		return api_reply_error(req, &e);
 	return reply_instance(req, st, 200, &in);
 }
 
 int
+route_instance_stop(struct api_request *req)
+{
+	return stop_like(req, sup_stop);
+}
+
+int
 route_instance_restart(struct api_request *req)
 {
-	struct store_instance in;
-	struct store *st;
-	unsigned timeout;
-	struct err e;
-
-	if (opt_timeout(req, &timeout, &e) == -1 ||
-	    (st = ukd_store(core(req), &e)) == NULL ||
-	    sup_restart(core(req), api_capture(req, "name"), timeout, &in, &e)
-	    == -1)
-		return api_reply_error(req, &e);
-	return reply_instance(req, st, 200, &in);
+	return stop_like(req, sup_restart);
 }
 
 int

@@ -132,11 +132,13 @@ ukd_generation(struct ukd *d)
 	return g;
 }
 
-uint64_t
-ukd_wait(struct ukd *d, uint64_t seen, unsigned timeout_ms)
+/* Waits until (*gen) or, when (cgen) is not NULL, (*cgen) is behind the
+ * counters, or (timeout_ms) passed; both are updated. */
+static void
+wait_counters(struct ukd *d, uint64_t *gen, uint64_t *cgen,
+    unsigned timeout_ms)
 {
 	struct timespec ts;
-	uint64_t g;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += timeout_ms / 1000;
@@ -146,21 +148,35 @@ ukd_wait(struct ukd *d, uint64_t seen, unsigned timeout_ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&d->mu);
-	while (d->gen == seen &&
+	while (d->gen == *gen && (cgen == NULL || d->cgen == *cgen) &&
 	    pthread_cond_timedwait(&d->cv, &d->mu, &ts) != ETIMEDOUT)
 		;
-	g = d->gen;
+	*gen = d->gen;
+	if (cgen != NULL)
+		*cgen = d->cgen;
 	pthread_mutex_unlock(&d->mu);
-	return g;
+}
+
+uint64_t
+ukd_wait(struct ukd *d, uint64_t seen, unsigned timeout_ms)
+{
+	wait_counters(d, &seen, NULL, timeout_ms);
+	return seen;
+}
+
+static void
+bump(struct ukd *d, uint64_t *counter)
+{
+	pthread_mutex_lock(&d->mu);
+	(*counter)++;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
 }
 
 void
 ukd_notify(struct ukd *d)
 {
-	pthread_mutex_lock(&d->mu);
-	d->gen++;
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
+	bump(d, &d->gen);
 }
 
 uint64_t
@@ -177,32 +193,14 @@ ukd_console_generation(struct ukd *d)
 void
 ukd_console_notify(struct ukd *d)
 {
-	pthread_mutex_lock(&d->mu);
-	d->cgen++;
-	pthread_cond_broadcast(&d->cv);
-	pthread_mutex_unlock(&d->mu);
+	bump(d, &d->cgen);
 }
 
 void
 ukd_wait_console(struct ukd *d, uint64_t *gen, uint64_t *cgen,
     unsigned timeout_ms)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&d->mu);
-	while (d->gen == *gen && d->cgen == *cgen &&
-	    pthread_cond_timedwait(&d->cv, &d->mu, &ts) != ETIMEDOUT)
-		;
-	*gen = d->gen;
-	*cgen = d->cgen;
-	pthread_mutex_unlock(&d->mu);
+	wait_counters(d, gen, cgen, timeout_ms);
 }
 
 int
