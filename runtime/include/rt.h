@@ -191,9 +191,11 @@ int rt_timer_cancel(struct rt_timer *t);
  * The event loop.  Runs the callbacks of the timers that are due; if none
  * was, halts the CPU until the next timer, an event, or (deadline),
  * whichever is first, and runs what became due.  Returns the number of
- * callbacks run (0 when (deadline) passed first).  It never spins: the CPU
- * is halted with interrupts on while it waits.  Later event sources (the
- * network) deliver their callbacks here too.
+ * callbacks run (0 when (deadline) passed first), plus one for each
+ * network device that has frames waiting (such a device also ends the
+ * wait).  It never spins: the CPU is halted with interrupts on while it
+ * waits (with a polled device, it wakes every millisecond to ask
+ * it: docs/runtime.md, "Network devices").
  */
 int rt_poll(uint64_t deadline);
 

@@ -66,6 +66,23 @@ const char *apic_timer_mode(void);
 /* timer.c: the interrupt side of the event loop. */
 void timer_interrupt(void);
 
+/*
+ * timer.c: event sources that the event loop polls (runtime/drivers/).
+ * While any is registered, rt_poll() asks each (ready)(arg) before it
+ * halts and wakes at least every RT_POLL_INTERVAL_NS to ask again; a
+ * source that answers non-zero makes rt_poll() return, counted as one
+ * event.  (ready) runs with interrupts off and must not call rt_poll().
+ * The struct is the caller's, held from rt_poll_source_add() on, for
+ * ever.  This is the fallback for devices whose interrupts are not wired.
+ */
+struct rt_poll_source {
+	struct rt_poll_source *next;	/* the runtime's */
+	int (*ready)(void *arg);
+	void *arg;
+};
+#define RT_POLL_INTERVAL_NS	RT_NSEC_PER_MSEC
+void rt_poll_source_add(struct rt_poll_source *s);
+
 /* acpi.c: ACPI S5, for a clean poweroff on exit.  acpi_init() notes
  * where the RSDP is (0: search the BIOS area); the tables are read at
  * acpi_poweroff() only, which returns if there is no way to power off. */
@@ -84,6 +101,10 @@ struct rt_heap;
 void memory_init(struct rt_bootinfo *bi);
 struct rt_heap *memory_heap(void);
 size_t memory_heap_free(void);
+/* (n) zeroed, contiguous pages from the page allocator, or NULL; never
+ * given back.  Below 4 GiB, where virtual == physical: for device rings
+ * and buffers (runtime/drivers/). */
+void *memory_pages_alloc(size_t n);
 
 /*
  * exit.c: the ends of the guest (docs/runtime.md, exit protocol).

@@ -11,6 +11,8 @@
 #include "kernel.h"
 #include "pages.h"
 
+#include <string.h>
+
 static struct rt_pages rt_pages;
 static struct rt_heap rt_heap;
 static const struct rt_ranges *pending;	/* RAM not handed over yet */
@@ -59,4 +61,15 @@ memory_heap_free(void)
 	/* The ranges are whole pages, apart and not at 0, and no more than
 	 * the allocator tracks: it will take them all. */
 	return pending != NULL ? boot_free : rt_pages.free_pages * RT_PAGE_SIZE;
+}
+
+void *
+memory_pages_alloc(size_t n)
+{
+	void *p;
+
+	memory_heap();
+	if ((p = rt_pages_alloc(&rt_pages, n)) != NULL)
+		memset(p, 0, n * RT_PAGE_SIZE);
+	return p;
 }

@@ -17,6 +17,7 @@
 
 static struct rt_timer *armed;
 static struct rt_timer *firing;
+static struct rt_poll_source *sources;
 
 /* Takes (t) out of (*list); 1 if it was there. */
 static int
@@ -100,20 +101,46 @@ timer_interrupt(void)
 	/* Waking the CPU was the point; rt_poll() does the rest. */
 }
 
+void
+rt_poll_source_add(struct rt_poll_source *s)
+{
+	s->next = sources;
+	sources = s;
+}
+
+/* How many polled sources have something for their owner. */
+static int
+sources_ready(void)
+{
+	struct rt_poll_source *s;
+	int n = 0;
+
+	for (s = sources; s != NULL; s = s->next)
+		if (s->ready(s->arg) != 0)
+			n++;
+	return n;
+}
+
 int
 rt_poll(uint64_t deadline)
 {
-	uint64_t next;
+	uint64_t next, now;
 	int n;
 
 	if ((n = run_due()) > 0)
 		return n;
 	for (;;) {
+		if (sources != NULL && (n = sources_ready()) > 0)
+			return n;
 		next = armed != NULL && armed->rt_deadline < deadline ?
 		    armed->rt_deadline : deadline;
-		if (rt_time_monotonic_ns() >= next)
+		if ((now = rt_time_monotonic_ns()) >= next)
 			break;
-		apic_timer_arm(next);
+		/* Polled devices: wake up to ask them again. */
+		if (sources != NULL && next - now > RT_POLL_INTERVAL_NS)
+			apic_timer_arm(now + RT_POLL_INTERVAL_NS);
+		else
+			apic_timer_arm(next);
 		cpu_wait_irq();
 	}
 	return run_due();

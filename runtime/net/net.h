@@ -1,0 +1,308 @@
+/*
+ * net.h - the runtime's TCP/IP stack: Ethernet II, ARP, IPv4, ICMP echo
+ * and UDP (TCP and a DHCP client come next: docs/net.md).  This header is
+ * the whole of its contract; docs/net.md describes the design and what is
+ * dropped and why.
+ *
+ * The same sources build freestanding into libruntime.a and, with the
+ * host's compiler and libc, into libnet-host.a for the unit tests and the
+ * fuzzer: the stack touches no hardware, no clock and no global variable.
+ *
+ * RULES, for every call below unless its comment says otherwise:
+ *
+ * Errors.  A call that can fail returns an int: 0 on success, or a
+ *   negative RT_E* code (rt.h; the few rt.h lacks are defined below with
+ *   Linux's numbers), and then it has changed nothing.  Misuse that cannot
+ *   be reported (a NULL stack) crashes, as any wild access does.
+ *
+ * State.  Everything lives in a struct net_stack that the caller
+ *   allocates (static, heap, or a frame that outlives its use) and hands
+ *   to net_init().  Its members are the stack's: read them only through
+ *   the calls below.  Several stacks may coexist.
+ *
+ * Ownership.  Frames and data passed in are borrowed for the duration of
+ *   the call; the stack copies what it keeps (packets waiting for ARP).
+ *   Frames and data passed to callbacks are the stack's, valid only until
+ *   the callback returns.  A struct net_udp is held by the stack from
+ *   net_udp_bind() until net_udp_unbind() returns.
+ *
+ * Concurrency.  Single-threaded, no locks: one caller drives a stack, as
+ *   the runtime's event loop does.  Callbacks (transmit, UDP receive) run on
+ *   the caller's stack inside net_input(), net_poll(), net_configure()
+ *   and net_udp_send(); a UDP receive callback may call net_udp_send(),
+ *   net_udp_bind() and net_udp_unbind(), but not net_input() or
+ *   net_poll().  The transmit callback must not call into the stack.
+ *
+ * Time.  Every entry point that may start or check a timer takes (now_ns),
+ *   monotonic nanoseconds (rt_time_monotonic_ns() in a guest, any
+ *   non-decreasing counter in a test).  The stack never reads a clock.
+ *
+ * Memory.  malloc() and free() only, for packets waiting for ARP: at
+ *   most NET_ARP_QUEUE of them per address and NET_ARP_ENTRIES
+ *   addresses.  net_fini() frees them.
+ *
+ * Addresses.  IPv4 addresses and ports are in host byte order
+ *   (10.0.2.15 is 0x0a00020f); MAC addresses are 6 bytes as on the wire.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rt.h"
+
+#ifndef RT_EMSGSIZE
+#define RT_EMSGSIZE	90
+#endif
+#ifndef RT_EADDRINUSE
+#define RT_EADDRINUSE	98
+#endif
+#ifndef RT_ENETUNREACH
+#define RT_ENETUNREACH	101
+#endif
+#ifndef RT_ENOBUFS
+#define RT_ENOBUFS	105
+#endif
+
+#define NET_ETH_HDR	14
+#define NET_MTU		1500		/* IPv4 bytes per frame */
+#define NET_FRAME_MAX	(NET_ETH_HDR + NET_MTU)	/* no FCS, no VLAN tag */
+#define NET_FRAME_MIN	60		/* what we pad short frames to */
+#define NET_UDP_MAX	(NET_MTU - 20 - 8)	/* payload of one datagram */
+
+#define NET_ARP_ENTRIES	16		/* cache size, addresses */
+#define NET_ARP_QUEUE	4		/* packets waiting per address */
+#define NET_ARP_TTL_NS	(60 * RT_NSEC_PER_SEC)	/* a reply is good for */
+#define NET_ARP_RETRY_NS RT_NSEC_PER_SEC	/* between requests */
+#define NET_ARP_TRIES	3		/* requests before giving up */
+#define NET_ICMP_BURST	10		/* port unreachables at once */
+#define NET_ICMP_INTERVAL_NS (100 * RT_NSEC_PER_MSEC)	/* one more per */
+
+/*
+ * What became of each received frame: net_input() returns one of these
+ * and adds one to its counter, so the counters always sum to the frames
+ * received.  The first few are frames the stack used; the rest are drops,
+ * each for one reason (docs/net.md lists them).
+ */
+enum net_rx {
+	NET_RX_ARP_REQUEST,	/* an ARP request for us, answered */
+	NET_RX_ARP_REPLY,	/* an ARP reply for us, learned */
+	NET_RX_ARP_OTHER,	/* ARP not for us: at most a cache refresh */
+	NET_RX_ICMP_ECHO,	/* an echo request: a reply was attempted */
+	NET_RX_UDP,		/* delivered to a bound socket */
+	NET_RX_UDP_NO_PORT,	/* no socket: ICMP port unreachable */
+	NET_RX_ETH_SHORT,	/* shorter than an Ethernet header */
+	NET_RX_ETH_LONG,	/* longer than NET_FRAME_MAX */
+	NET_RX_ETH_NOT_OURS,	/* not to our MAC nor broadcast */
+	NET_RX_ETH_VLAN,	/* 802.1Q / 802.1ad tagged */
+	NET_RX_ETH_TYPE,	/* not IPv4 nor ARP (IPv6, 802.3...) */
+	NET_RX_UNCONFIGURED,	/* no address yet */
+	NET_RX_ARP_MALFORMED,	/* short, or not Ethernet/IPv4, or bad op */
+	NET_RX_ARP_CONFLICT,	/* someone else claims our address */
+	NET_RX_IP_SHORT,	/* shorter than an IPv4 header */
+	NET_RX_IP_VERSION,	/* not version 4 */
+	NET_RX_IP_IHL,		/* header under 20 bytes or past the frame */
+	NET_RX_IP_LEN,		/* total length under header or past frame */
+	NET_RX_IP_CKSUM,	/* header checksum wrong */
+	NET_RX_IP_TTL,		/* TTL 0 */
+	NET_RX_IP_FRAG,		/* a fragment: not reassembled (docs/net.md) */
+	NET_RX_IP_NOT_OURS,	/* not our address nor a broadcast */
+	NET_RX_IP_BAD_SRC,	/* source 0, broadcast, multicast or loopback */
+	NET_RX_IP_PROTO,	/* neither ICMP nor UDP (TCP: later) */
+	NET_RX_ICMP_SHORT,	/* shorter than an ICMP header */
+	NET_RX_ICMP_CKSUM,	/* checksum wrong */
+	NET_RX_ICMP_IGNORED,	/* not an echo request, or to a broadcast */
+	NET_RX_UDP_SHORT,	/* shorter than a UDP header */
+	NET_RX_UDP_LEN,		/* UDP length under 8 or past the IP packet */
+	NET_RX_UDP_CKSUM,	/* checksum present and wrong */
+	NET_RX_COUNT
+};
+
+/* What became of frames the stack meant to send. */
+enum net_tx {
+	NET_TX_SENT,		/* handed to the driver, which took it */
+	NET_TX_DRIVER,		/* the driver's transmit refused it */
+	NET_TX_NO_ROUTE,	/* off-link and no gateway, or unconfigured */
+	NET_TX_ARP_FULL,	/* every cache entry waits for a reply */
+	NET_TX_QUEUE_FULL,	/* NET_ARP_QUEUE packets already wait */
+	NET_TX_NOMEM,		/* no memory to keep a waiting packet */
+	NET_TX_ARP_TIMEOUT,	/* dropped: no reply after NET_ARP_TRIES */
+	NET_TX_ICMP_LIMITED,	/* a port unreachable held back by the limit */
+	NET_TX_FLUSHED,		/* waiting for ARP at net_configure/net_fini */
+	NET_TX_COUNT
+};
+
+struct net_stats {
+	uint64_t rx_frames;
+	uint64_t rx[NET_RX_COUNT];
+	uint64_t tx[NET_TX_COUNT];
+};
+
+/* A short stable name for a counter ("ip-cksum"), or "?" out of range. */
+const char *net_rx_name(int reason);
+const char *net_tx_name(int reason);
+
+/*
+ * The driver's output: sends the Ethernet frame (frame), (len) bytes,
+ * without FCS, 14 <= (len) <= NET_FRAME_MAX.  (frame) is borrowed for the
+ * call.  Returns 0, or a negative RT_E* code when it could not (counted
+ * as NET_TX_DRIVER; the stack does not retry).
+ */
+typedef int net_transmit_fn(void *arg, const void *frame, size_t len);
+
+/* Static configuration, from net_config_parse() or filled in by hand. */
+struct net_config {
+	uint32_t ip;		/* 0: unconfigured (DHCP will fill it in) */
+	uint32_t netmask;
+	uint32_t gateway;	/* 0: none, only the local subnet is reached */
+	uint8_t mac[6];		/* used when has_mac */
+	int has_mac;
+};
+
+struct net_arp_pkt {
+	uint8_t *frame;		/* malloc'ed, the Ethernet header to fill */
+	size_t len;
+};
+
+struct net_arp_entry {
+	uint32_t ip;		/* 0: free */
+	int resolved;
+	uint8_t mac[6];
+	int tries;		/* requests sent while unresolved */
+	uint64_t deadline;	/* expiry, or the next request */
+	int nqueue;
+	struct net_arp_pkt queue[NET_ARP_QUEUE];
+};
+
+struct net_udp;
+/*
+ * A datagram for (sock): (data), (len) bytes, from (src_ip):(src_port) to
+ * (dst_ip), which is ours or a broadcast address.
+ */
+typedef void net_udp_fn(struct net_udp *sock, void *arg, uint32_t src_ip,
+    uint16_t src_port, uint32_t dst_ip, const void *data, size_t len);
+
+/* A UDP socket; the caller owns the struct, its members are the stack's. */
+struct net_udp {
+	struct net_udp *net_next;
+	uint16_t net_port;
+	net_udp_fn *net_fn;
+	void *net_arg;
+};
+
+struct net_stack {
+	uint8_t mac[6];
+	struct net_config cfg;
+	net_transmit_fn *transmit;
+	void *transmit_arg;
+	uint16_t ip_id;
+	uint16_t next_ephemeral;
+	uint32_t icmp_tokens;
+	uint64_t icmp_refill;
+	struct net_udp *udp;
+	struct net_arp_entry arp[NET_ARP_ENTRIES];
+	struct net_stats stats;
+	uint8_t tx[NET_FRAME_MAX];	/* the frame being built */
+};
+
+/*
+ * Parses the words "ip=A.B.C.D/N", "gw=A.B.C.D" and
+ * "mac=xx:xx:xx:xx:xx:xx" out of the kernel command line (cmdline) into
+ * (cfg), which it clears first; other words are ignored, a later word
+ * overrides an earlier one.  Returns 0, or -RT_EINVAL when one of these
+ * words is malformed, or the gateway lies outside the subnet, or an
+ * address cannot be a host's (0, broadcast, multicast, loopback; a
+ * multicast or all-zero MAC).  No "ip=" leaves cfg->ip 0.
+ */
+int net_config_parse(struct net_config *cfg, const char *cmdline);
+
+/*
+ * Initialises (s) for the interface with hardware address (mac), whose
+ * frames go out through (transmit)((arg), ...).  Unconfigured: ARP and
+ * IPv4 are dropped (NET_RX_UNCONFIGURED) except UDP to 255.255.255.255,
+ * which DHCP will need.  Returns 0, or -RT_EINVAL when (mac) is
+ * multicast or zero or (transmit) is NULL.
+ */
+int net_init(struct net_stack *s, const uint8_t mac[6],
+    net_transmit_fn *transmit, void *arg);
+
+/*
+ * Frees what (s) holds (packets waiting for ARP).  Bound sockets are
+ * forgotten, not touched.  (s) may then be initialised again.
+ */
+void net_fini(struct net_stack *s);
+
+/*
+ * Applies (cfg): its address, mask, gateway and, when cfg->has_mac, its
+ * MAC (the driver must then accept frames to net_mac()).  Forgets the
+ * ARP cache, dropping waiting packets, and announces the address with a
+ * gratuitous ARP request.  Returns 0, or -RT_EINVAL for a configuration
+ * net_config_parse() would refuse (cfg->ip 0 is allowed: unconfigured).
+ * (now_ns) is unused today; address conflict probing will need it.
+ */
+int net_configure(struct net_stack *s, const struct net_config *cfg,
+    uint64_t now_ns);
+
+/* The interface's MAC address, as the stack uses it. */
+const uint8_t *net_mac(const struct net_stack *s);
+
+/*
+ * Handles one received Ethernet frame (frame), (len) bytes without FCS
+ * (shorter frames padded to 60 bytes are fine).  May transmit replies.
+ * Never fails: returns the enum net_rx it counted.
+ */
+int net_input(struct net_stack *s, const void *frame, size_t len,
+    uint64_t now_ns);
+
+/*
+ * Runs the timers due at (now_ns): ARP retries and give-ups, cache
+ * expiry.  Returns the next deadline, or RT_TIME_INFINITY when none; the
+ * caller calls net_poll() again then, or on any input.
+ */
+uint64_t net_poll(struct net_stack *s, uint64_t now_ns);
+
+/* The counters; they only grow (net_init() zeroes them). */
+const struct net_stats *net_stats(const struct net_stack *s);
+
+/*
+ * Binds (sock) to UDP (port) on every address of (s); (fn)((sock),
+ * (arg), ...) gets each datagram for it.  (port) 0 picks a free port from
+ * 49152-65535.  Returns 0, -RT_EINVAL when (sock) or (fn) is NULL or
+ * (sock) is already bound, -RT_EADDRINUSE when the port is taken.
+ */
+int net_udp_bind(struct net_stack *s, struct net_udp *sock, uint16_t port,
+    net_udp_fn *fn, void *arg);
+
+/* The port (sock) is bound to. */
+uint16_t net_udp_port(const struct net_udp *sock);
+
+/*
+ * Unbinds (sock); returns 0, or -RT_ENOENT when it was not bound to (s).
+ */
+int net_udp_unbind(struct net_stack *s, struct net_udp *sock);
+
+/*
+ * Sends (len) bytes of (data) from (sock)'s port to (dst_ip):(dst_port),
+ * with a UDP checksum.  Returns 0 when the datagram went to the driver or
+ * waits for ARP (it may still be dropped then: NET_TX_ARP_TIMEOUT),
+ * -RT_EINVAL when (sock) is not bound or (dst_ip) or (dst_port) is 0,
+ * -RT_EMSGSIZE when (len) > NET_UDP_MAX (no fragmentation),
+ * -RT_ENETUNREACH when there is no route (unconfigured, or off-link
+ * without gateway), -RT_ENOBUFS when the ARP cache or queue is full,
+ * -RT_ENOMEM, or the driver's error.
+ */
+int net_udp_send(struct net_stack *s, struct net_udp *sock, uint32_t dst_ip,
+    uint16_t dst_port, const void *data, size_t len, uint64_t now_ns);
+
+/*
+ * The Internet checksum (RFC 1071), shared by every protocol here.
+ * net_cksum_add() adds (len) bytes at (data), as big-endian 16-bit words,
+ * to the partial sum (sum) (start from 0) and returns the new partial
+ * sum, at most 0xffff; only the last piece may have an odd length.
+ * net_cksum_finish() gives the checksum to store, in host order.
+ */
+uint32_t net_cksum_add(uint32_t sum, const void *data, size_t len);
+uint16_t net_cksum_finish(uint32_t sum);
+
+#endif
