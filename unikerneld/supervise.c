@@ -1218,14 +1218,62 @@ run_undo(struct ukd *d, struct store *st, const char *id)
 	ukd_notify(d);
 }
 
+/*
+ * Makes sure the image of (impl), from the feed (f) fetched from
+ * (feed_uri), is in the cache and the store: at once when cached (a
+ * "cached" event), else downloaded from its href and mirrors with the
+ * configuration's fetch options and verified (cache_fetch(), "download"
+ * events).  Refused when larger than max_image_size.
+ */
+static int
+fetch_image(struct ukd *d, struct store *st, const char *feed_uri,
+    const struct feed *f, const struct feed_impl *impl,
+    const struct sup_progress *p, struct err *e)
+{
+	char url[FEED_URL_MAX + 1], path[CONFIG_PATH_MAX + 128];
+	const char *urls[FETCH_MAX_URLS];
+	struct dl_progress dp;
+	struct fetch_opts fo;
+	size_t nurls = 0, i;
+	struct err e2;
+
+	if (impl->image.size > ukd_config(d)->max_image_size)
+		return err_set(e, "fetch_too_large", "image %s is %llu bytes, "
+		    "over max_image_size (%llu)", impl->image.sha256,
+		    (unsigned long long)impl->image.size,
+		    (unsigned long long)ukd_config(d)->max_image_size);
+	if (cache_get(ukd_cache(d), impl->image.sha256, impl->image.size, path,
+	    sizeof(path), &e2) == 0)
+		progress(p, event_new("cached"));
+	else {
+		if (feed_resolve_href(feed_uri, impl->image.href, url,
+		    sizeof(url), e) == -1)
+			return -1;
+		urls[nurls++] = url;
+		for (i = 0; i < impl->image.nmirrors && nurls < FETCH_MAX_URLS;
+		    i++)
+			urls[nurls++] = impl->image.mirrors[i];
+		ukd_fetch_opts(d, &fo);
+		dp.p = p;
+		fo.progress.fn = dl_progress;
+		fo.progress.arg = &dp;
+		if (cache_fetch(ukd_cache(d), urls, nurls, impl->image.size,
+		    impl->image.sha256, &fo, path, sizeof(path), e) == -1)
+			return -1;
+	}
+	if (store_image_add(st, impl->image.sha256, impl->image.size, f->name,
+	    impl->version, path, e) == -1 &&
+	    strcmp(e->code, "store_exists") != 0)
+		return -1;
+	return 0;
+}
+
 int
 sup_run(struct ukd *d, const struct sup_run_req *r,
     const struct sup_progress *p, struct store_instance *out,
     json_object **details, struct err *e)
 {
-	char urls_buf[FETCH_MAX_URLS][FEED_URL_MAX + 1];
-	const char *urls[FETCH_MAX_URLS];
-	char name[STORE_NAME_MAX + 1], path[CONFIG_PATH_MAX + 128];
+	char name[STORE_NAME_MAX + 1];
 	char id[STORE_ID_LEN + 1];
 	const char *backend;
 	const struct backend_ops *ops;
@@ -1234,12 +1282,10 @@ sup_run(struct ukd *d, const struct sup_run_req *r,
 	struct store_transition t;
 	struct store_instance in;
 	const struct feed_impl *impl;
-	struct fetch_opts fo;
-	struct dl_progress dp;
 	struct backend *b;
 	struct store *st;
 	struct err e2;
-	size_t chosen, nurls, i;
+	size_t chosen;
 	int tries, rc = -1, created = 0;
 	json_object *o;
 
@@ -1287,14 +1333,6 @@ sup_run(struct ukd *d, const struct sup_run_req *r,
 		    json_object_new_int64((int64_t)impl->image.size));
 	}
 	progress(p, o);
-	if (impl->image.size > ukd_config(d)->max_image_size) {
-		err_set(e, "fetch_too_large", "image %s is %llu bytes, over "
-		    "max_image_size (%llu)", impl->image.sha256,
-		    (unsigned long long)impl->image.size,
-		    (unsigned long long)ukd_config(d)->max_image_size);
-		goto out;
-	}
-
 	memset(&n, 0, sizeof(n));
 	n.feed_uri = r->feed;
 	n.version_range = r->version;
@@ -1329,34 +1367,7 @@ sup_run(struct ukd *d, const struct sup_run_req *r,
 	ukd_notify(d);
 
 	/* the image: from the cache, else downloaded and verified */
-	if (cache_get(ukd_cache(d), impl->image.sha256, impl->image.size, path,
-	    sizeof(path), &e2) == 0)
-		progress(p, event_new("cached"));
-	else {
-		nurls = 0;
-		if (feed_resolve_href(r->feed, impl->image.href,
-		    urls_buf[nurls], sizeof(urls_buf[0]), e) == -1)
-			goto out;
-		urls[nurls] = urls_buf[nurls];
-		nurls++;
-		for (i = 0; i < impl->image.nmirrors && nurls < FETCH_MAX_URLS;
-		    i++)
-			urls[nurls++] = impl->image.mirrors[i];
-		fetch_opts_init(&fo);
-		fo.retries = ukd_config(d)->fetch_retries;
-		if (ukd_config(d)->fetch_timeout != 0)
-			fo.timeout_ms = (long)ukd_config(d)->fetch_timeout *
-			    1000;
-		dp.p = p;
-		fo.progress.fn = dl_progress;
-		fo.progress.arg = &dp;
-		if (cache_fetch(ukd_cache(d), urls, nurls, impl->image.size,
-		    impl->image.sha256, &fo, path, sizeof(path), e) == -1)
-			goto out;
-	}
-	if (store_image_add(st, impl->image.sha256, impl->image.size,
-	    fr.feed->name, impl->version, path, e) == -1 &&
-	    strcmp(e->code, "store_exists") != 0)
+	if (fetch_image(d, st, r->feed, fr.feed, impl, p, e) == -1)
 		goto out;
 	if (store_instance_set_image(st, id, impl->image.sha256, e) == -1)
 		goto out;
@@ -1391,13 +1402,11 @@ sup_update(struct ukd *d, const char *ref, int *updated,
     char from[STORE_VERSION_MAX + 1], char to[STORE_VERSION_MAX + 1],
     struct store_instance *out, struct err *e)
 {
-	char urls_buf[FEED_URL_MAX + 1], path[CONFIG_PATH_MAX + 128];
-	const char *urls[FETCH_MAX_URLS];
 	struct ukd_feed_result fr;
 	const struct feed_impl *impl;
 	struct store_instance in;
 	struct store *st;
-	size_t chosen, nurls = 0, i;
+	size_t chosen;
 	int was_running, rc = -1;
 
 	*updated = 0;
@@ -1423,18 +1432,7 @@ sup_update(struct ukd *d, const char *ref, int *updated,
 		rc = 0;
 		goto out;
 	}
-	if (feed_resolve_href(in.feed_uri, impl->image.href, urls_buf,
-	    sizeof(urls_buf), e) == -1)
-		goto out;
-	urls[nurls++] = urls_buf;
-	for (i = 0; i < impl->image.nmirrors && nurls < FETCH_MAX_URLS; i++)
-		urls[nurls++] = impl->image.mirrors[i];
-	if (cache_fetch(ukd_cache(d), urls, nurls, impl->image.size,
-	    impl->image.sha256, NULL, path, sizeof(path), e) == -1)
-		goto out;
-	if (store_image_add(st, impl->image.sha256, impl->image.size,
-	    fr.feed->name, impl->version, path, e) == -1 &&
-	    strcmp(e->code, "store_exists") != 0)
+	if (fetch_image(d, st, in.feed_uri, fr.feed, impl, NULL, e) == -1)
 		goto out;
 	was_running = !store_state_terminal(in.state);
 	if (was_running) {

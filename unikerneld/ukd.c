@@ -361,8 +361,8 @@ ukd_feed_result_free(struct ukd_feed_result *r)
 	r->feed = NULL;
 }
 
-static void
-fetch_opts_from(const struct ukd *d, struct fetch_opts *o)
+void
+ukd_fetch_opts(const struct ukd *d, struct fetch_opts *o)
 {
 	fetch_opts_init(o);
 	o->retries = d->cfg->fetch_retries;
@@ -383,7 +383,7 @@ fetch_offered(const struct ukd *d, const char *url, struct sig_pubkey *pk)
 
 	if (feedcheck_pubkey_url(url, pkurl, sizeof(pkurl), NULL) == -1)
 		return -1;
-	fetch_opts_from(d, &o);
+	ukd_fetch_opts(d, &o);
 	o.retries = 0;
 	urls[0] = pkurl;
 	if (fetch_mem(urls, 1, UKD_PUBKEY_MAX, &o, &buf, &len, NULL, NULL) == 0)
@@ -492,7 +492,7 @@ ukd_feed_update(struct ukd *d, const char *url, struct ukd_feed_result *r,
 		return -1;
 	}
 
-	fetch_opts_from(d, &o);
+	ukd_fetch_opts(d, &o);
 	urls[0] = url;
 	snprintf(sigurl, sizeof(sigurl), "%s.minisig", url);
 	if (fetch_mem(urls, 1, FEED_MAX_SIZE, &o, &feed, &feed_len, NULL, e)

@@ -92,6 +92,11 @@ void ukd_cache_put(struct ukd *d, uint64_t gen, const char *buf, size_t len);
 
 /* --- feeds --- */
 
+/* fetch_opts_init() with the configuration's fetch_retries and
+ * fetch_timeout, for every fetch the daemon makes. */
+struct fetch_opts;
+void ukd_fetch_opts(const struct ukd *d, struct fetch_opts *o);
+
 /* A feed's id in the API: the first 16 hex digits of the SHA-256 of its
  * URI (`uk` computes the same). */
 #define UKD_FEED_ID_LEN 16
