@@ -158,3 +158,9 @@ net_poll(struct net_stack *s, uint64_t now_ns)
 {
 	return net_arp_poll(s, now_ns);
 }
+
+void
+net_seed(struct net_stack *s, uint64_t seed)
+{
+	s->seed = seed;
+}

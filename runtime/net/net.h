@@ -64,6 +64,18 @@
 #ifndef RT_ENOBUFS
 #define RT_ENOBUFS	105
 #endif
+#ifndef RT_EPIPE
+#define RT_EPIPE	32
+#endif
+#ifndef RT_ECONNRESET
+#define RT_ECONNRESET	104
+#endif
+#ifndef RT_ENOTCONN
+#define RT_ENOTCONN	107
+#endif
+#ifndef RT_ECONNREFUSED
+#define RT_ECONNREFUSED	111
+#endif
 
 #define NET_ETH_HDR	14
 #define NET_MTU		1500		/* IPv4 bytes per frame */
@@ -191,20 +203,7 @@ struct net_udp {
 	void *net_arg;
 };
 
-struct net_stack {
-	uint8_t mac[6];
-	struct net_config cfg;
-	net_transmit_fn *transmit;
-	void *transmit_arg;
-	uint16_t ip_id;
-	uint16_t next_ephemeral;
-	uint32_t icmp_tokens;
-	uint64_t icmp_refill;
-	struct net_udp *udp;
-	struct net_arp_entry arp[NET_ARP_ENTRIES];
-	struct net_stats stats;
-	uint8_t tx[NET_FRAME_MAX];	/* the frame being built */
-};
+struct net_stack;
 
 /*
  * Parses the words "ip=A.B.C.D/N", "gw=A.B.C.D" and
@@ -246,6 +245,14 @@ int net_configure(struct net_stack *s, const struct net_config *cfg,
 
 /* The interface's MAC address, as the stack uses it. */
 const uint8_t *net_mac(const struct net_stack *s);
+
+/*
+ * Gives (s) unpredictable bits (the runtime's RDRAND or RDTSC, a test's
+ * constant) for TCP's initial sequence numbers (RFC 6528), DHCP's
+ * transaction IDs and ephemeral ports.  Call it after net_init(); a
+ * stack without a seed works, predictably.
+ */
+void net_seed(struct net_stack *s, uint64_t seed);
 
 /*
  * Handles one received Ethernet frame (frame), (len) bytes without FCS
@@ -294,6 +301,238 @@ int net_udp_unbind(struct net_stack *s, struct net_udp *sock);
  */
 int net_udp_send(struct net_stack *s, struct net_udp *sock, uint32_t dst_ip,
     uint16_t dst_port, const void *data, size_t len, uint64_t now_ns);
+
+
+/*
+ * TCP (RFC 9293, with RFC 6298 retransmission timing, RFC 5681 and 6582
+ * congestion control, RFC 7323 window scaling).  docs/net.md, "TCP",
+ * says what is and is not implemented.
+ *
+ * Connections.  A struct net_tcp is one connection, allocated by the
+ * stack (malloc) when a SYN for a listener arrives or net_tcp_connect()
+ * is called, with its receive and send buffers (struct net_tcp_config).
+ * The application holds a connection from the moment it is handed one
+ * (the accept callback, or net_tcp_connect()'s *cp) until it calls
+ * net_tcp_close() or net_tcp_abort(), or its closed callback returns,
+ * whichever is first; then the pointer is dead and the stack frees it
+ * when the protocol is done with it (after FIN_WAIT, LAST_ACK or
+ * TIME_WAIT), on its own.
+ *
+ * Events.  Each connection has a struct net_tcp_ops and an (arg), given
+ * by net_tcp_connect() or, for an accepted one, by net_tcp_set_ops() in
+ * the accept callback.  Every callback runs inside net_input(),
+ * net_poll() or a net_tcp_*() call and may call any net_tcp_*() or
+ * net_udp_*() function but net_input() and net_poll(), including
+ * net_tcp_close() on its own connection.  A NULL member is an event the
+ * application does not want.
+ *
+ * Data.  net_tcp_recv() copies received bytes out of the connection's
+ * receive buffer; what is not read stays there and narrows the window
+ * the peer may send into (flow control).  net_tcp_send() copies into the
+ * send buffer; the stack transmits what the peer's window and the
+ * congestion window allow and keeps it until acknowledged.
+ */
+struct net_tcp;
+
+struct net_tcp_ops {
+	/* net_tcp_connect()'s handshake completed. */
+	void (*connected)(struct net_tcp *c, void *arg);
+	/* Received bytes, or the peer's FIN, wait for net_tcp_recv().
+	 * Called again only after net_tcp_recv() has returned -RT_EAGAIN,
+	 * so an application that reads until then misses nothing. */
+	void (*readable)(struct net_tcp *c, void *arg);
+	/* The send buffer has room again after net_tcp_send() returned
+	 * -RT_EAGAIN or took less than it was given. */
+	void (*writable)(struct net_tcp *c, void *arg);
+	/* The connection ended before the application closed it: (err) is
+	 * -RT_ECONNRESET (the peer reset it), -RT_ETIMEDOUT (retransmissions
+	 * or the handshake gave up), -RT_ECONNREFUSED (an RST answered our
+	 * SYN).  (c) is dead when it returns. */
+	void (*closed)(struct net_tcp *c, void *arg, int err);
+};
+
+/* Limits for the connections of a stack: net_init() sets the defaults
+ * below, net_tcp_configure() changes them for connections made later. */
+struct net_tcp_config {
+	size_t rcvbuf;		/* bytes, 1 KiB .. 1 GiB; default 64 KiB */
+	size_t sndbuf;		/* bytes, 1 KiB .. 1 GiB; default 64 KiB */
+	unsigned max_conns;	/* connections at once, every state; 256 */
+};
+#define NET_TCP_RCVBUF		(64 * 1024)
+#define NET_TCP_SNDBUF		(64 * 1024)
+#define NET_TCP_MAX_CONNS	256
+#define NET_TCP_MSL_NS		(30 * RT_NSEC_PER_SEC)	/* TIME_WAIT 2 MSL */
+
+/*
+ * Sets (s)'s TCP limits; returns 0 or -RT_EINVAL when a value is out of
+ * the ranges above (max_conns 1 .. 65535).
+ */
+int net_tcp_configure(struct net_stack *s, const struct net_tcp_config *cfg);
+
+struct net_tcp_listener;
+/*
+ * A connection completed its handshake on (l): the callback must give
+ * it its events with net_tcp_set_ops() (or close or abort it); until
+ * then received data waits in its buffer.
+ */
+typedef void net_tcp_accept_fn(struct net_tcp_listener *l, void *arg,
+    struct net_tcp *c);
+
+/* A listening port; the caller owns the struct, its members the stack's. */
+struct net_tcp_listener {
+	struct net_tcp_listener *net_next;
+	uint16_t net_port;
+	unsigned net_backlog;	/* half-open connections allowed */
+	unsigned net_half_open;
+	net_tcp_accept_fn *net_fn;
+	void *net_arg;
+};
+
+/*
+ * Listens on TCP (port) on every address of (s).  At most (backlog)
+ * connections (1 .. 65535) may wait in the handshake (SYN_RECEIVED) at
+ * once; further SYNs are dropped and counted, which the peer's
+ * retransmission survives.  Returns 0, -RT_EINVAL (NULL (l) or (fn),
+ * (l) already listening, (port) 0, (backlog) out of range) or
+ * -RT_EADDRINUSE.
+ */
+int net_tcp_listen(struct net_stack *s, struct net_tcp_listener *l,
+    uint16_t port, unsigned backlog, net_tcp_accept_fn *fn, void *arg);
+
+/*
+ * Stops listening; connections already handed out are not touched, those
+ * still in the handshake are reset.  0, or -RT_ENOENT when (l) was not
+ * listening on (s).
+ */
+int net_tcp_unlisten(struct net_stack *s, struct net_tcp_listener *l,
+    uint64_t now_ns);
+
+/*
+ * Opens a connection from an ephemeral port to (ip):(port) and stores it
+ * in (*cp) at once; ops->connected() or ops->closed() says how it went
+ * (SYN retransmitted per RFC 6298 with back-off, given up after
+ * NET_TCP_SYN_TRIES).  Returns 0, -RT_EINVAL (ip or port 0, NULL ops),
+ * -RT_ENETUNREACH, -RT_ENOBUFS (max_conns reached), -RT_ENOMEM.
+ */
+#define NET_TCP_SYN_TRIES	6
+int net_tcp_connect(struct net_stack *s, struct net_tcp **cp, uint32_t ip,
+    uint16_t port, const struct net_tcp_ops *ops, void *arg, uint64_t now_ns);
+
+/* Gives (c) its events; see struct net_tcp_ops. */
+void net_tcp_set_ops(struct net_tcp *c, const struct net_tcp_ops *ops,
+    void *arg);
+
+/*
+ * Copies up to (max) received bytes into (buf).  Returns how many (more
+ * than 0), 0 at the end of the stream (the peer's FIN, every byte before
+ * it read), -RT_EAGAIN when nothing waits yet, or -RT_ENOTCONN before the
+ * handshake completed.  Reading opens the window: a window update goes
+ * out when it grew by at least two segments or half the buffer.
+ */
+long net_tcp_recv(struct net_stack *s, struct net_tcp *c, void *buf,
+    size_t max, uint64_t now_ns);
+
+/* Bytes net_tcp_recv() would return now without blocking. */
+size_t net_tcp_readable(const struct net_tcp *c);
+
+/*
+ * Copies up to (len) bytes of (data) into (c)'s send buffer and returns
+ * how many (0 < n <= len), or -RT_EAGAIN when the buffer is full (ops->
+ * writable() follows), -RT_EPIPE after net_tcp_shutdown(), -RT_ENOTCONN
+ * before the handshake completed.  With (flags) NET_TCP_MORE a segment
+ * shorter than the MSS is held back for more data (as Linux's MSG_MORE);
+ * without it what the windows allow leaves now (no Nagle).
+ */
+#define NET_TCP_MORE	1
+long net_tcp_send(struct net_stack *s, struct net_tcp *c, const void *data,
+    size_t len, int flags, uint64_t now_ns);
+
+/* Room in (c)'s send buffer, bytes. */
+size_t net_tcp_writable(const struct net_tcp *c);
+
+/*
+ * Sends a FIN once the send buffer has drained; receiving continues.
+ * 0, or -RT_ENOTCONN when (c) never connected.  A second call is a no-op.
+ */
+int net_tcp_shutdown(struct net_stack *s, struct net_tcp *c, uint64_t now_ns);
+
+/*
+ * Gives (c) back: shuts it down as net_tcp_shutdown() does and lets the
+ * stack finish the close alone, with no more callbacks.  If received
+ * bytes were left unread, or more arrive, the peer gets an RST instead
+ * (RFC 9293 3.10.4: data would be lost).
+ */
+void net_tcp_close(struct net_stack *s, struct net_tcp *c, uint64_t now_ns);
+
+/* Gives (c) back at once, resetting the connection (an RST goes out). */
+void net_tcp_abort(struct net_stack *s, struct net_tcp *c, uint64_t now_ns);
+
+/* What a connection looks like, for logs and tests. */
+struct net_tcp_info {
+	uint32_t local_ip, remote_ip;
+	uint16_t local_port, remote_port;
+	const char *state;	/* "ESTABLISHED", "TIME_WAIT"... */
+	uint32_t mss;		/* bytes per segment we send */
+	uint32_t snd_wscale, rcv_wscale;
+	uint64_t cwnd, ssthresh, snd_wnd, rcv_wnd;
+	uint64_t srtt_ns, rto_ns;
+	uint64_t retransmits, fast_retransmits, timeouts;
+	uint64_t bytes_sent, bytes_received;
+};
+void net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info);
+
+/*
+ * DHCP client (RFC 2131): discovers a lease on an unconfigured stack and
+ * applies it with net_configure() (address, mask from option 1, the
+ * first router of option 3), renews at T1 and rebinds at T2 through
+ * net_poll()'s deadlines, and unconfigures the stack when the lease runs
+ * out.  Retransmits with RFC 2131 4.1's randomised exponential back-off
+ * (4 s, 8 s ... 64 s).  (fn), when not NULL, is told of each change:
+ * (bound) 1 with the configuration applied, 0 when it was lost.
+ */
+typedef void net_dhcp_fn(struct net_stack *s, void *arg, int bound,
+    const struct net_config *cfg);
+int net_dhcp_start(struct net_stack *s, net_dhcp_fn *fn, void *arg,
+    uint64_t now_ns);
+/* Stops the client (releasing the lease when bound); 0 or -RT_ENOENT. */
+int net_dhcp_stop(struct net_stack *s, uint64_t now_ns);
+
+/* What tcp.c keeps per stack. */
+struct net_tcp_stack {
+	struct net_tcp_config cfg;
+	struct net_tcp_listener *listeners;
+	struct net_tcp *conns;		/* every connection, any state */
+	unsigned nconns;
+	uint16_t next_port;		/* ephemeral ports for connect */
+};
+
+/* What dhcp.c keeps per stack. */
+struct net_dhcp {
+	int state;			/* 0: not running */
+	net_dhcp_fn *fn;
+	void *arg;
+	uint32_t xid;
+	uint64_t deadline;
+	struct net_udp sock;
+};
+
+struct net_stack {
+	uint8_t mac[6];
+	struct net_config cfg;
+	net_transmit_fn *transmit;
+	void *transmit_arg;
+	uint16_t ip_id;
+	uint16_t next_ephemeral;
+	uint32_t icmp_tokens;
+	uint64_t icmp_refill;
+	struct net_udp *udp;
+	struct net_arp_entry arp[NET_ARP_ENTRIES];
+	struct net_stats stats;
+	uint64_t seed;			/* net_seed(): ISNs, xids, ports */
+	struct net_tcp_stack tcp;
+	struct net_dhcp dhcp;
+	uint8_t tx[NET_FRAME_MAX];	/* the frame being built */
+};
 
 /*
  * The Internet checksum (RFC 1071), shared by every protocol here.
