@@ -230,6 +230,7 @@ virtio_net_probe(const char *cmdline, struct netdev **devp)
 		return r;
 	v->wake.ready = vnet_ready;
 	v->wake.arg = &v->nd;
+	v->wake.polled = 1;
 	rt_poll_source_add(&v->wake);
 	*devp = &v->nd;
 	return 0;

@@ -207,7 +207,8 @@ void rt_sleep_ns(uint64_t ns);
 
 /*
  * Runs the event loop until there is nothing left that could run a
- * callback (no armed timer), then returns 0.
+ * callback (no armed timer and no network stack up: rt_net_up()), then
+ * returns 0.  A kernel with its network up serves until rt_exit().
  */
 int rt_run(void);
 

@@ -67,18 +67,31 @@ const char *apic_timer_mode(void);
 void timer_interrupt(void);
 
 /*
- * timer.c: event sources that the event loop polls (runtime/drivers/).
- * While any is registered, rt_poll() asks each (ready)(arg) before it
- * halts and wakes at least every RT_POLL_INTERVAL_NS to ask again; a
- * source that answers non-zero makes rt_poll() return, counted as one
- * event.  (ready) runs with interrupts off and must not call rt_poll().
- * The struct is the caller's, held from rt_poll_source_add() on, for
- * ever.  This is the fallback for devices whose interrupts are not wired.
+ * timer.c: event sources of the event loop (runtime/drivers/, the
+ * network glue in runtime/net/rtnet.c).  While any is registered,
+ * rt_poll() asks each before it halts; it wakes at least every
+ * RT_POLL_INTERVAL_NS to ask again while any source has (polled) set
+ * (a device whose interrupts are not wired).
+ *
+ * A source has either (ready) or (service):
+ * - (ready)(arg) answers non-zero when the source has something for its
+ *   owner, which makes rt_poll() return, counted as one event; it must
+ *   not call rt_poll().
+ * - (service)(arg, now, &next) does the source's work itself (drains a
+ *   device into a stack, runs its timers and the callbacks they call) and
+ *   returns how many events it handled, which rt_poll() adds to its count;
+ *   it stores in (*next) when it wants to be called again even if nothing
+ *   arrives (RT_TIME_INFINITY: never).  It may call rt_timer_set() and
+ *   anything but rt_poll(), rt_sleep_ns() and rt_run().
+ * Both run with interrupts off.  The struct is the caller's, held from
+ * rt_poll_source_add() on, for ever.
  */
 struct rt_poll_source {
 	struct rt_poll_source *next;	/* the runtime's */
 	int (*ready)(void *arg);
+	int (*service)(void *arg, uint64_t now, uint64_t *next);
 	void *arg;
+	int polled;			/* no interrupt: wake to ask */
 };
 #define RT_POLL_INTERVAL_NS	RT_NSEC_PER_MSEC
 void rt_poll_source_add(struct rt_poll_source *s);

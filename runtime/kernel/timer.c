@@ -108,42 +108,65 @@ rt_poll_source_add(struct rt_poll_source *s)
 	sources = s;
 }
 
-/* How many polled sources have something for their owner. */
+/*
+ * Asks every source: how many have something for their owner, plus the
+ * events the servicing ones handled.  (*next) becomes the earliest time a
+ * servicing source wants to run again, and (*polled) whether any source
+ * must be asked again without an interrupt.
+ */
 static int
-sources_ready(void)
+sources_run(uint64_t *next, int *polled)
 {
 	struct rt_poll_source *s;
+	uint64_t now = rt_time_monotonic_ns(), when;
 	int n = 0;
 
-	for (s = sources; s != NULL; s = s->next)
-		if (s->ready(s->arg) != 0)
+	*next = RT_TIME_INFINITY;
+	*polled = 0;
+	for (s = sources; s != NULL; s = s->next) {
+		if (s->polled)
+			*polled = 1;
+		if (s->service != NULL) {
+			when = RT_TIME_INFINITY;
+			n += s->service(s->arg, now, &when);
+			if (when < *next)
+				*next = when;
+		} else if (s->ready(s->arg) != 0) {
 			n++;
+		}
+	}
 	return n;
 }
 
 int
 rt_poll(uint64_t deadline)
 {
-	uint64_t next, now;
-	int n;
+	uint64_t next, now, snext;
+	int n, polled;
 
 	if ((n = run_due()) > 0)
 		return n;
 	for (;;) {
-		if (sources != NULL && (n = sources_ready()) > 0)
-			return n;
+		if (sources != NULL && (n = sources_run(&snext, &polled)) > 0)
+			return n + run_due();
 		next = armed != NULL && armed->rt_deadline < deadline ?
 		    armed->rt_deadline : deadline;
+		if (sources != NULL && snext < next)
+			next = snext;
 		if ((now = rt_time_monotonic_ns()) >= next)
 			break;
 		/* Polled devices: wake up to ask them again. */
-		if (sources != NULL && next - now > RT_POLL_INTERVAL_NS)
+		if (sources != NULL && polled &&
+		    next - now > RT_POLL_INTERVAL_NS)
 			apic_timer_arm(now + RT_POLL_INTERVAL_NS);
 		else
 			apic_timer_arm(next);
 		cpu_wait_irq();
 	}
-	return run_due();
+	n = run_due();
+	if (sources != NULL)
+		n += sources_run(&snext, &polled);
+	return n;
 }
 
 void
@@ -157,10 +180,20 @@ rt_sleep_ns(uint64_t ns)
 		rt_poll(deadline);
 }
 
+/* 1 when a source does work of its own (a network stack is up). */
+static int
+sources_serviced(void)
+{
+	for (struct rt_poll_source *s = sources; s != NULL; s = s->next)
+		if (s->service != NULL)
+			return 1;
+	return 0;
+}
+
 int
 rt_run(void)
 {
-	while (armed != NULL || firing != NULL)
+	while (armed != NULL || firing != NULL || sources_serviced())
 		rt_poll(RT_TIME_INFINITY);
 	return 0;
 }

@@ -83,7 +83,12 @@ parse_word(struct net_config *cfg, const char *p)
 {
 	unsigned prefix;
 
-	if (strncmp(p, "ip=", 3) == 0) {
+	if (strncmp(p, "ip=dhcp", 7) == 0 && word_end(p + 7)) {
+		/* Explicitly no static address: the stack waits for DHCP. */
+		cfg->ip = 0;
+		cfg->netmask = 0;
+		return 1;
+	} else if (strncmp(p, "ip=", 3) == 0) {
 		p += 3;
 		if (parse_ip(&p, &cfg->ip) < 0 || *p++ != '/' ||
 		    parse_dec(&p, 32, &prefix) < 0)

@@ -212,7 +212,8 @@ struct net_stack;
  * overrides an earlier one.  Returns 0, or -RT_EINVAL when one of these
  * words is malformed, or the gateway lies outside the subnet, or an
  * address cannot be a host's (0, broadcast, multicast, loopback; a
- * multicast or all-zero MAC).  No "ip=" leaves cfg->ip 0.
+ * multicast or all-zero MAC).  No "ip=", or "ip=dhcp", leaves cfg->ip 0
+ * (then a gateway is refused too).
  */
 int net_config_parse(struct net_config *cfg, const char *cmdline);
 

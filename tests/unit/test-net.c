@@ -303,6 +303,12 @@ test_config(void)
 	is_int(net_config_parse(&c, "mac=02:00:00:00:00"), -RT_EINVAL,
 	    "short mac");
 	is_int(net_config_parse(&c, "ip=10.0.2.15/32"), 0, "/32");
+	is_int(net_config_parse(&c, "ip=10.0.2.15/24 ip=dhcp"), 0,
+	    "ip=dhcp after a static address");
+	ok(c.ip == 0 && c.netmask == 0, "ip=dhcp: unconfigured");
+	is_int(net_config_parse(&c, "ip=dhcpx"), -RT_EINVAL, "ip=dhcpx");
+	is_int(net_config_parse(&c, "ip=dhcp gw=10.0.2.2"), -RT_EINVAL,
+	    "ip=dhcp with a gateway");
 }
 
 /* ---- ARP ---- */
