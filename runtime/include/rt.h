@@ -107,6 +107,14 @@ struct rt_info {
 int rt_main(const struct rt_info *info);
 
 /*
+ * The value of the word "(key)=value" of the command line (cmdline): a
+ * pointer just past the "=", to a value that ends at the next space or
+ * the end; for a bare word "(key)" a pointer to its end (an empty
+ * value); NULL when there is no such word.  A later word wins.
+ */
+const char *rt_cmdline_get(const char *cmdline, const char *key);
+
+/*
  * Ends the guest with exit code (code) modulo 256: the console gets the
  * trailer "=== rt: exit N ===" and the host the code where it can carry
  * it (docs/runtime.md).  Never returns.
@@ -211,5 +219,41 @@ void rt_sleep_ns(uint64_t ns);
  * returns 0.  A kernel with its network up serves until rt_exit().
  */
 int rt_run(void);
+
+/*
+ * Network.  The runtime's TCP/IP stack (runtime/net/net.h, whose calls
+ * an application makes with the stack below and rt_time_monotonic_ns()
+ * as their time) on the guest's first network device: virtio-net on KVM
+ * and QEMU, netfront on Xen.  rt_net_up() brings it up once; from then on
+ * the event loop drives it: received frames, the stack's timers and the
+ * callbacks of its sockets run inside rt_poll(), and rt_run() serves
+ * until rt_exit().  docs/net.md describes the stack, docs/runtime.md
+ * ("Network") this binding.
+ */
+struct net_stack;
+
+/* What rt_net_up() found and set, for the application to print. */
+struct rt_net_info {
+	const char *driver;		/* "virtio-net", "xen-netfront" */
+	const char *transport;		/* "virtio-pci", "virtio-mmio"... */
+	uint8_t mac[6];
+	uint32_t ip, netmask, gateway;	/* host byte order, 0: none */
+	int dhcp;			/* 1: the address is a DHCP lease */
+};
+
+/*
+ * Finds the first network device and starts the stack on it, configured
+ * from the command line's words "ip=A.B.C.D/N", "gw=A.B.C.D" and
+ * "mac=xx:xx:xx:xx:xx:xx"; without "ip=" (or with "ip=dhcp") it asks
+ * DHCP and waits, running the event loop, at most (timeout_ns) for a
+ * lease.  Stores the stack in (*sp) and, when (ni) is not NULL, what it
+ * set in (*ni).  Returns 0; -RT_ETIMEDOUT when no lease came in time (the
+ * stack is up and the client keeps asking: *sp and *ni are set);
+ * -RT_ENODEV without a device; -RT_EINVAL for a malformed word on the
+ * command line, or when the network is already up; or the driver's
+ * error.
+ */
+int rt_net_up(const struct rt_info *info, uint64_t timeout_ns,
+    struct net_stack **sp, struct rt_net_info *ni);
 
 #endif
