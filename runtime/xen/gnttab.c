@@ -41,7 +41,7 @@ gnttab_init(void)
 		.domid = XEN_DOMID_SELF,
 		.space = XEN_XENMAPSPACE_GRANT_TABLE,
 	};
-	uint8_t *frames;
+	void *frames;
 	uint32_t i, n;
 
 	if (table != NULL)
@@ -59,8 +59,7 @@ gnttab_init(void)
 	/* As many frames as Xen lets us have, up to GNT_FRAMES; at least one. */
 	for (n = 0; n < GNT_FRAMES; n++) {
 		xatp.idx = n;
-		xatp.gpfn = (uint64_t)(uintptr_t)(frames + n * XEN_PAGE_SIZE) /
-		    XEN_PAGE_SIZE;
+		xatp.gpfn = (uint64_t)(uintptr_t)frames / XEN_PAGE_SIZE + n;
 		if (xen_hypercall2(XEN_HC_MEMORY_OP, XEN_XENMEM_ADD_TO_PHYSMAP,
 		    &xatp) != 0)
 			break;
@@ -73,7 +72,7 @@ gnttab_init(void)
 	/* lowest references on top: they are the first handed out */
 	for (i = nr_entries; i > XEN_GNTTAB_RESERVED; i--)
 		free_refs[nr_free++] = (uint16_t)(i - 1);
-	table = (volatile struct xen_grant_entry *)frames;
+	table = frames;
 	init_error = 0;
 	return 0;
 }
