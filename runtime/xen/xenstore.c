@@ -81,12 +81,24 @@ xs_wait(volatile uint32_t *idx, uint32_t seen, uint64_t deadline)
 	}
 }
 
+/* How much of (len) bytes can go at free-running index (idx) of a ring
+ * with (avail) bytes free or waiting, without wrapping. */
+static uint32_t
+xs_chunk(uint32_t idx, uint32_t avail, size_t len)
+{
+	uint32_t n = XEN_XS_RING_SIZE - idx % XEN_XS_RING_SIZE;
+
+	if (n > avail)
+		n = avail;
+	return len < n ? (uint32_t)len : n;
+}
+
 /* Copies (len) bytes of (data) into the request ring. */
 static int
 xs_put(const void *data, size_t len, uint64_t deadline)
 {
 	const char *p = data;
-	uint32_t cons, prod, n, at;
+	uint32_t cons, prod, n;
 	int r;
 
 	while (len > 0) {
@@ -99,13 +111,8 @@ xs_put(const void *data, size_t len, uint64_t deadline)
 				return r;
 			continue;
 		}
-		at = prod % XEN_XS_RING_SIZE;
-		n = XEN_XS_RING_SIZE - (prod - cons);
-		if (n > XEN_XS_RING_SIZE - at)
-			n = XEN_XS_RING_SIZE - at;
-		if (n > len)
-			n = (uint32_t)len;
-		memcpy((char *)ring->req + at, p, n);
+		n = xs_chunk(prod, XEN_XS_RING_SIZE - (prod - cons), len);
+		memcpy((char *)ring->req + prod % XEN_XS_RING_SIZE, p, n);
 		/* the bytes before the index that publishes them */
 		__atomic_store_n(&ring->req_prod, prod + n, __ATOMIC_RELEASE);
 		p += n;
@@ -120,7 +127,7 @@ static int
 xs_get(void *data, size_t len, uint64_t deadline)
 {
 	char *p = data;
-	uint32_t cons, prod, n, at;
+	uint32_t cons, prod, n;
 	int r;
 
 	while (len > 0) {
@@ -133,14 +140,10 @@ xs_get(void *data, size_t len, uint64_t deadline)
 				return r;
 			continue;
 		}
-		at = cons % XEN_XS_RING_SIZE;
-		n = prod - cons;
-		if (n > XEN_XS_RING_SIZE - at)
-			n = XEN_XS_RING_SIZE - at;
-		if (n > len)
-			n = (uint32_t)len;
+		n = xs_chunk(cons, prod - cons, len);
 		if (p != NULL) {
-			memcpy(p, (const char *)ring->rsp + at, n);
+			memcpy(p, (const char *)ring->rsp + cons % XEN_XS_RING_SIZE,
+			    n);
 			p += n;
 		}
 		/* the bytes are read before the daemon may overwrite them */
