@@ -4,7 +4,8 @@
  * has 10.0.2.2 (QEMU's user-mode gateway, which answers) as 10.0.2.15,
  * and prints the MAC of the reply.  Exits 0 on a reply, 1 with a message
  * when there is no device or no reply within 2 s.  It speaks Ethernet
- * and ARP only, through netdev.h: no stack.
+ * and ARP only, through netdev.h: no stack.  It also says how long the
+ * probe (the driver's set-up) and the reply took.
  */
 #include <string.h>
 
@@ -79,10 +80,11 @@ rt_main(const struct rt_info *info)
 {
 	static uint8_t frame[2048];
 	struct netdev *dev;
-	uint64_t deadline;
+	uint64_t t0, t1, deadline;
 	size_t len;
 	int r;
 
+	t0 = rt_time_monotonic_ns();
 	if ((r = netdev_probe(info->cmdline, &dev)) == -RT_ENODEV) {
 		rt_printf("netprobe: no network device\n");
 		return 1;
@@ -93,6 +95,7 @@ rt_main(const struct rt_info *info)
 	rt_printf("netprobe: %s on %s, mtu %u\n", dev->driver, dev->transport,
 	    dev->mtu);
 	print_mac("our mac", dev->mac);
+	t1 = rt_time_monotonic_ns();
 	len = arp_request(frame, dev->mac);
 	if ((r = netdev_send(dev, frame, len)) != 0) {
 		rt_printf("netprobe: send failed (error %d)\n", r);
@@ -104,6 +107,11 @@ rt_main(const struct rt_info *info)
 			if (len <= sizeof frame &&
 			    is_reply(frame, len, dev->mac)) {
 				print_mac("10.0.2.2 is at", frame + 22);
+				rt_printf("netprobe: probe took %llu us, "
+				    "the reply %llu us\n",
+				    (unsigned long long)(t1 - t0) / 1000,
+				    (unsigned long long)(rt_time_monotonic_ns() -
+				    t1) / 1000);
 				return 0;
 			}
 		rt_poll(deadline);

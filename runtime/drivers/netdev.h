@@ -40,8 +40,9 @@ struct netdev_ops {
 struct netdev {
 	const struct netdev_ops *ops;
 	void *priv;			/* the driver's */
-	const char *driver;		/* "virtio-net" */
-	const char *transport;		/* "virtio-mmio", "virtio-pci" */
+	const char *driver;		/* "virtio-net", "xen-netfront" */
+	const char *transport;		/* "virtio-mmio", "virtio-pci",
+					 * "xenbus" */
 	uint8_t mac[6];			/* as the host assigned it */
 	uint16_t mtu;			/* payload bytes, 1500 unless told */
 };
@@ -52,8 +53,9 @@ struct netdev {
  * microvm without ACPI the virtio-mmio devices are listed there.  The
  * device is returned once: a second call finds the next one.  Returns 0,
  * -RT_ENODEV when there is none (or none left), -RT_ENOMEM when its rings
- * could not be allocated, or -RT_EINVAL when the device refused the
- * driver (its features, its queues).
+ * could not be allocated, -RT_EINVAL when the device refused the driver
+ * (its features, its queues), or -RT_ETIMEDOUT when it did not answer
+ * in time (a Xen backend that never connects).
  */
 int netdev_probe(const char *cmdline, struct netdev **devp);
 
@@ -67,8 +69,10 @@ netdev_frame_max(const struct netdev *dev)
 /*
  * Queues the frame of (len) bytes at (frame) for sending; the bytes are
  * copied, so (frame) may be reused at once.  Returns 0, -RT_EAGAIN when
- * the transmit ring is full (try again after an rt_poll()), or
- * -RT_EINVAL when (len) is below 14 or above netdev_frame_max(dev).
+ * the transmit ring is full (try again after an rt_poll()), -RT_EINVAL
+ * when (len) is below 14 or above netdev_frame_max(dev), or -RT_ENODEV
+ * when the device has stopped for good (a Xen backend that broke the
+ * protocol; netdev_recv() then returns 0).
  */
 static inline int
 netdev_send(struct netdev *dev, const void *frame, size_t len)
