@@ -150,6 +150,15 @@ calibrate(void)
 	return (uint64_t)(0xffffffffu - left) * 1000000000ULL / (t1 - t0);
 }
 
+uint32_t
+apic_id(void)
+{
+	if (!ready)
+		apic_setup();
+	/* xAPIC: the ID in bits 24..31; x2APIC: all 32 bits. */
+	return x2apic ? apic_read(REG_ID) : apic_read(REG_ID) >> 24;
+}
+
 const char *
 apic_timer_mode(void)
 {
