@@ -128,13 +128,15 @@ measure_rtt(struct netdev *dev, uint8_t *frame, size_t max, unsigned n)
 {
 	static uint64_t rtt[RTT_MAX];
 	uint64_t t0;
+	size_t len;
 	unsigned i, j;
 
 	if (n > RTT_MAX)
 		n = RTT_MAX;
 	for (i = 0; i < n; i++) {
+		len = arp_request(frame, dev->mac);
 		t0 = rt_time_monotonic_ns();
-		if (netdev_send(dev, frame, arp_request(frame, dev->mac)) != 0 ||
+		if (netdev_send(dev, frame, len) != 0 ||
 		    !wait_reply(dev, frame, max, t0 + RT_NSEC_PER_SEC)) {
 			rt_printf("netprobe: round trip %u: no reply\n", i);
 			return 1;

@@ -637,8 +637,8 @@ virtio_pci_find(uint32_t device_id, unsigned skip, struct virtio_dev *d)
 				continue;
 			/* Memory for the modern structures and the MSI-X
 			 * table, I/O for the legacy registers. */
-			cmd = cfg_read16(bdf, PCI_COMMAND) | PCI_COMMAND_MEMORY |
-			    PCI_COMMAND_MASTER;
+			cmd = cfg_read16(bdf, PCI_COMMAND) |
+			    PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 			d->t = &pci_transport;
 			if (!modern) {
 				d->t = &pci_legacy_transport;

@@ -128,7 +128,7 @@ int
 virtq_arm(struct virtq *q)
 {
 	virtq_interrupts(q, 1);
-	full_barrier();			/* the flag before the index's read */
+	full_barrier();			/* the flag, then the index */
 	return virtq_has_used(q);
 }
 

@@ -34,7 +34,7 @@
 #define AML_PACKAGE_OP	0x12
 #define AML_BYTE_PREFIX	0x0a
 #define AML_ONE_OP	0x01
-#define MADT_ENTRIES	44	/* after the local APIC address and flags */
+#define MADT_ENTRIES	44	/* after the APIC address and flags */
 #define MADT_IOAPIC	1
 #define MADT_OVERRIDE	2	/* interrupt source override */
 #define RES_MEM32_FIXED	0x86	/* large resource descriptors */
@@ -332,8 +332,9 @@ acpi_mmio_irq(uint64_t base, unsigned *gsi, unsigned *flags)
 		    i + RES_MEM32_FIXED_LEN + 3 + len > dsdt_len)
 			continue;
 		*gsi = rd32(q + 5);
-		*flags = ((q[3] & RES_EXT_IRQ_EDGE) != 0 ? IRQ_EDGE : IRQ_LEVEL) |
-		    ((q[3] & RES_EXT_IRQ_LOW) != 0 ? IRQ_LOW : IRQ_HIGH);
+		*flags = (q[3] & RES_EXT_IRQ_EDGE) != 0 ? IRQ_EDGE : IRQ_LEVEL;
+		if ((q[3] & RES_EXT_IRQ_LOW) != 0)
+			*flags |= IRQ_LOW;
 		return 0;
 	}
 	return -RT_ENOENT;

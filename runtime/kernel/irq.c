@@ -43,8 +43,8 @@
 /* The MP specification's tables (version 1.4). */
 #define MP_FLOAT_LEN	16
 #define MP_HDR_LEN	44
-#define MP_CPU		0		/* entry types: processors are 20 */
-#define MP_IOAPIC	2		/* bytes, the others 8 */
+#define MP_CPU		0		/* entry types: a processor's */
+#define MP_IOAPIC	2		/* is 20 bytes, the others 8 */
 #define MP_IOAPIC_USABLE 1
 #define IOAPIC_DEFAULT	0xfec00000u
 
@@ -136,8 +136,9 @@ mp_ioapics(struct acpi_ioapic *out, int max)
 	for (off = MP_HDR_LEN; off < len && n < max; off += size) {
 		e = t + off;
 		size = e[0] == MP_CPU ? 20 : 8;
+		/* An unknown type: its size is unknown too. */
 		if (e[0] > 4 || off + size > len)
-			break;			/* an unknown type: its size too */
+			break;
 		if (e[0] == MP_IOAPIC && (e[3] & MP_IOAPIC_USABLE) != 0)
 			memcpy(&out[n++].addr, e + 4, 4);
 	}
