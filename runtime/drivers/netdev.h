@@ -42,7 +42,8 @@ struct netdev_stats {
 					 * once per wake-up while it waits */
 };
 
-/* What a driver provides; the functions below call these. */
+/* What a driver provides; the functions below call these.  (stats) may
+ * be NULL: the counters then read 0. */
 struct netdev_ops {
 	int (*send)(struct netdev *dev, const void *frame, size_t len);
 	size_t (*recv)(struct netdev *dev, void *buf, size_t max);
@@ -117,7 +118,9 @@ netdev_pending(struct netdev *dev)
 static inline void
 netdev_stats(struct netdev *dev, struct netdev_stats *st)
 {
-	dev->ops->stats(dev, st);
+	st->interrupts = st->polls = 0;
+	if (dev->ops->stats != NULL)
+		dev->ops->stats(dev, st);
 }
 
 #endif
