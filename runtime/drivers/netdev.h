@@ -15,9 +15,14 @@
  * Waking.  Receiving is drained by the owner: netdev_recv() until it
  * returns 0.  A device with frames waiting makes rt_poll() return (it
  * counts as one event), so an owner that calls netdev_recv() after every
- * rt_poll() sees every frame.  Interrupts are not wired yet: the event
- * loop polls the device at least every millisecond while it waits
- * (docs/runtime.md, Network devices).
+ * rt_poll() sees every frame; so does a device whose transmit ring has
+ * room again after netdev_send() said -RT_EAGAIN.  The device's
+ * interrupt wakes the halted CPU for that (dev->irq says how it is
+ * wired); a device whose interrupt could not be wired, or any device
+ * when the command line has the word "rt.netpoll", is polled instead:
+ * the event loop asks it at least every millisecond while it waits
+ * (docs/runtime.md, Network devices).  Either way the owner does the
+ * same.
  */
 #ifndef RT_DRIVERS_NETDEV_H
 #define RT_DRIVERS_NETDEV_H
@@ -29,11 +34,21 @@
 
 struct netdev;
 
-/* What a driver provides; the functions below call these. */
+/* Counters since the device was probed, for diagnostics and tests. */
+struct netdev_stats {
+	uint64_t interrupts;		/* the device raised (0: polled) */
+	uint64_t polls;			/* the event loop asked it for
+					 * frames: once per rt_poll() and
+					 * once per wake-up while it waits */
+};
+
+/* What a driver provides; the functions below call these.  (stats) may
+ * be NULL: the counters then read 0. */
 struct netdev_ops {
 	int (*send)(struct netdev *dev, const void *frame, size_t len);
 	size_t (*recv)(struct netdev *dev, void *buf, size_t max);
 	int (*pending)(struct netdev *dev);
+	void (*stats)(struct netdev *dev, struct netdev_stats *st);
 };
 
 /* Filled in by the driver; the owner reads it, never writes it. */
@@ -42,7 +57,10 @@ struct netdev {
 	void *priv;			/* the driver's */
 	const char *driver;		/* "virtio-net", "xen-netfront" */
 	const char *transport;		/* "virtio-mmio", "virtio-pci",
-					 * "xenbus" */
+					 * "virtio-pci (legacy)", "xenbus" */
+	/* How the device wakes the CPU: "msi-x", "ioapic gsi N"; NULL
+	 * when it is polled.  For diagnostics: do not parse it. */
+	const char *irq;
 	uint8_t mac[6];			/* as the host assigned it */
 	uint16_t mtu;			/* payload bytes, 1500 unless told */
 };
@@ -97,6 +115,15 @@ static inline int
 netdev_pending(struct netdev *dev)
 {
 	return dev->ops->pending(dev);
+}
+
+/* Fills (*st) with (dev)'s counters. */
+static inline void
+netdev_stats(struct netdev *dev, struct netdev_stats *st)
+{
+	st->interrupts = st->polls = 0;
+	if (dev->ops->stats != NULL)
+		dev->ops->stats(dev, st);
 }
 
 #endif

@@ -565,6 +565,7 @@ xen_netfront_probe(const char *cmdline, struct netdev **devp)
 		return r;
 	v->wake.ready = nf_ready;
 	v->wake.arg = &v->nd;
+	v->wake.polled = 1;	/* no upcall: the loop must ask */
 	rt_poll_source_add(&v->wake);
 	*devp = &v->nd;
 	return 0;
