@@ -1,0 +1,847 @@
+/*
+ * test-tcp - the network stack's TCP (runtime/net/tcp*.c) on the host,
+ * with a fake clock: crafted segments in, what the stack transmits
+ * checked field by field (byte for byte for RSTs and SYN-ACKs), then two
+ * stacks wired back to back moving megabytes through loss, duplication
+ * and reordering.
+ *
+ * The expected frames below were written out from RFC 9293's and RFC
+ * 791's layouts with a separate implementation (Python's struct and a
+ * ones'-complement sum of its own); checksums of what the stack sends
+ * are verified with this file's own RFC 1071 routine, never the stack's.
+ *
+ * Addresses: we are 52:54:00:12:34:56, 10.0.2.15/24; the peer whose
+ * segments are crafted is 52:55:0a:00:02:02, 10.0.2.2.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+#include "tap.h"
+
+/* ---- expected frames ---- */
+/* RST|ACK for a SYN (seq 0x01020304) from 10.0.2.2:40000 to port 81. */
+static const uint8_t rst_syn_want[60] = {
+	0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x28, 0x00, 0x00, 0x00, 0x00, 0x40, 0x06,
+	0x62, 0xc0, 0x0a, 0x00, 0x02, 0x0f, 0x0a, 0x00, 0x02, 0x02, 0x00, 0x51,
+	0x9c, 0x40, 0x00, 0x00, 0x00, 0x00, 0x01, 0x02, 0x03, 0x05, 0x50, 0x14,
+	0x00, 0x00, 0xf7, 0x27, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+/* RST for an ACK (ack 0xa0b0c0d0) to port 81: its sequence number. */
+static const uint8_t rst_ack_want[60] = {
+	0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x28, 0x00, 0x00, 0x00, 0x00, 0x40, 0x06,
+	0x62, 0xc0, 0x0a, 0x00, 0x02, 0x0f, 0x0a, 0x00, 0x02, 0x02, 0x00, 0x51,
+	0x9c, 0x40, 0xa0, 0xb0, 0xc0, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x50, 0x04,
+	0x00, 0x00, 0x99, 0xbd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+/* SYN-ACK from port 80 to 40001 answering seq 0x11223344 with MSS and
+ * window scale: MSS 1460, NOP, shift 1 (64 KiB), window 65535.  Its
+ * sequence number (bytes 38-41) is the stack's ISN and the TCP checksum
+ * (50-51) depends on it: both are filled in before comparing. */
+static const uint8_t synack_want[62] = {
+	0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00, 0x00, 0x40, 0x06,
+	0x62, 0xb8, 0x0a, 0x00, 0x02, 0x0f, 0x0a, 0x00, 0x02, 0x02, 0x00, 0x50,
+	0x9c, 0x41, 0x00, 0x00, 0x00, 0x00, 0x11, 0x22, 0x33, 0x45, 0x70, 0x12,
+	0xff, 0xff, 0x8b, 0x05, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03,
+	0x03, 0x01,
+};
+/* The same to port 40002 for a SYN without window scale: MSS only. */
+static const uint8_t synack_nows_want[60] = {
+	0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x40, 0x06,
+	0x62, 0xbc, 0x0a, 0x00, 0x02, 0x0f, 0x0a, 0x00, 0x02, 0x02, 0x00, 0x50,
+	0x9c, 0x42, 0x00, 0x00, 0x00, 0x00, 0x11, 0x22, 0x33, 0x45, 0x60, 0x12,
+	0xff, 0xff, 0x9f, 0x0c, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x00, 0x00,
+};
+/* Linux's SYN options: MSS 1460, SACK permitted, timestamps, NOP, WS 7. */
+static const uint8_t linux_syn_opts[20] = {
+	0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x00, 0x01, 0x02, 0x03,
+	0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07,
+};
+
+#define SEC	RT_NSEC_PER_SEC
+#define MS	RT_NSEC_PER_MSEC
+#define T0	(1000 * SEC)	/* the fake clock's start: not 0, on purpose */
+#define SYN	0x02
+#define FIN	0x01
+#define RST	0x04
+#define PSH	0x08
+#define ACK	0x10
+
+static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+static const uint8_t peer_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+static const uint32_t our_ip = 0x0a00020f, peer_ip = 0x0a000202;
+
+/* ---- the reference checksum, RFC 1071 as plainly as it can be ---- */
+static uint16_t
+ref_sum(const uint8_t *p, size_t len, uint32_t sum)
+{
+	for (size_t i = 0; i < len; i += 2) {
+		uint32_t w = (uint32_t)p[i] << 8;
+
+		if (i + 1 < len)
+			w |= p[i + 1];
+		sum += w;
+		sum = (sum & 0xffff) + (sum >> 16);
+	}
+	return (uint16_t)sum;
+}
+
+/* The TCP checksum of the IPv4 packet (ip) as it should be. */
+static uint16_t
+ref_tcp_cksum(const uint8_t *ip, size_t tcplen)
+{
+	uint8_t ph[12];
+	uint8_t *seg = malloc(tcplen);
+	uint16_t sum;
+
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = 6;
+	ph[10] = (uint8_t)(tcplen >> 8);
+	ph[11] = (uint8_t)tcplen;
+	memcpy(seg, ip + 20, tcplen);
+	seg[16] = seg[17] = 0;
+	sum = (uint16_t)~ref_sum(seg, tcplen, ref_sum(ph, 12, 0));
+	free(seg);
+	return sum;
+}
+
+/* ---- a driver that keeps what is transmitted ---- */
+#define SINK_MAX	512
+struct sink {
+	int n;
+	size_t len[SINK_MAX];
+	uint8_t frame[SINK_MAX][NET_FRAME_MAX];
+};
+
+static struct net_stack st;
+static struct sink sink;
+
+static int
+sink_transmit(void *arg, const void *frame, size_t len)
+{
+	struct sink *k = arg;
+
+	if (k->n < SINK_MAX && len <= NET_FRAME_MAX) {
+		memcpy(k->frame[k->n], frame, len);
+		k->len[k->n] = len;
+	}
+	k->n++;
+	return 0;
+}
+
+/* A sent segment, parsed; valid when the frame is TCP/IPv4 from us to
+ * the peer with both checksums right by the reference. */
+struct seg {
+	int valid;
+	uint16_t sport, dport, wnd;
+	uint32_t seq, ack;
+	uint8_t flags;
+	size_t dlen, optlen;
+	const uint8_t *data, *opt;
+};
+
+static struct seg
+seg_at(int i)
+{
+	struct seg g;
+	const uint8_t *f, *ip, *th;
+	size_t tot;
+
+	memset(&g, 0, sizeof(g));
+	if (i >= sink.n || i >= SINK_MAX)
+		return g;
+	f = sink.frame[i];
+	ip = f + 14;
+	th = ip + 20;
+	if (f[12] != 0x08 || f[13] != 0 || ip[0] != 0x45 || ip[9] != 6 ||
+	    memcmp(f, peer_mac, 6) != 0 || memcmp(f + 6, our_mac, 6) != 0)
+		return g;
+	tot = (size_t)(ip[2] << 8 | ip[3]);
+	if (tot < 40 || tot + 14 > sink.len[i] || ref_sum(ip, 20, 0) != 0xffff)
+		return g;
+	if ((uint16_t)(th[16] << 8 | th[17]) != ref_tcp_cksum(ip, tot - 20))
+		return g;
+	g.sport = (uint16_t)(th[0] << 8 | th[1]);
+	g.dport = (uint16_t)(th[2] << 8 | th[3]);
+	g.seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
+	    (uint32_t)th[6] << 8 | th[7];
+	g.ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
+	    (uint32_t)th[10] << 8 | th[11];
+	g.flags = th[13];
+	g.wnd = (uint16_t)(th[14] << 8 | th[15]);
+	g.opt = th + 20;
+	g.optlen = (size_t)(th[12] >> 4) * 4 - 20;
+	g.data = th + 20 + g.optlen;
+	g.dlen = tot - 40 - g.optlen;
+	g.valid = 1;
+	return g;
+}
+
+/* ---- crafted input ---- */
+
+static void
+put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+/* An Ethernet frame carrying TCP from 10.0.2.2:(sport) to us. */
+static size_t
+mk_frame(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq,
+    uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *opt,
+    size_t optlen, const void *data, size_t dlen)
+{
+	uint8_t *ip = f + 14, *th = ip + 20;
+	size_t tcplen = 20 + optlen + dlen, len = 14 + 20 + tcplen;
+
+	memset(f, 0, len < 60 ? 60 : len);
+	memcpy(f, our_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	put16(ip + 2, (uint32_t)(20 + tcplen));
+	put16(ip + 4, 1);
+	ip[8] = 64;
+	ip[9] = 6;
+	put32(ip + 12, peer_ip);
+	put32(ip + 16, our_ip);
+	put16(ip + 10, (uint16_t)~ref_sum(ip, 20, 0));
+	put16(th, sport);
+	put16(th + 2, dport);
+	put32(th + 4, seq);
+	put32(th + 8, ack);
+	th[12] = (uint8_t)((20 + optlen) / 4 << 4);
+	th[13] = flags;
+	put16(th + 14, wnd);
+	if (optlen)
+		memcpy(th + 20, opt, optlen);
+	if (dlen)
+		memcpy(th + 20 + optlen, data, dlen);
+	put16(th + 16, ref_tcp_cksum(ip, tcplen));
+	return len < 60 ? 60 : len;
+}
+
+/* The crafted peer of one connection: what it sends next, what it has. */
+struct peer {
+	uint16_t port, our_port;
+	uint32_t seq, ack;
+	uint16_t wnd;
+};
+
+static int
+peer_send(struct peer *p, uint8_t flags, const void *data, size_t dlen,
+    uint64_t now)
+{
+	static uint8_t f[NET_FRAME_MAX + 64];
+	size_t len = mk_frame(f, p->port, p->our_port, p->seq, p->ack, flags,
+	    p->wnd, NULL, 0, data, dlen);
+
+	p->seq += (uint32_t)dlen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0);
+	return net_input(&st, f, len, now);
+}
+
+/* The same, at an explicit sequence number, (p) unchanged. */
+static int
+peer_send_at(struct peer *p, uint32_t seq, uint8_t flags, const void *data,
+    size_t dlen, uint64_t now)
+{
+	static uint8_t f[NET_FRAME_MAX + 64];
+	size_t len = mk_frame(f, p->port, p->our_port, seq, p->ack, flags,
+	    p->wnd, NULL, 0, data, dlen);
+
+	return net_input(&st, f, len, now);
+}
+
+static void
+learn_peer(uint64_t now)
+{
+	uint8_t f[60];
+
+	memset(f, 0, sizeof(f));
+	memset(f, 0xff, 6);
+	memcpy(f + 6, peer_mac, 6);
+	f[12] = 0x08;
+	f[13] = 0x06;
+	f[15] = 1;
+	f[16] = 0x08;
+	f[18] = 6;
+	f[19] = 4;
+	f[21] = 1;
+	memcpy(f + 22, peer_mac, 6);
+	put32(f + 28, peer_ip);
+	put32(f + 38, our_ip);
+	net_input(&st, f, 60, now);
+}
+
+/* A configured stack that knows the peer's MAC, an empty sink. */
+static void
+setup(void)
+{
+	struct net_config cfg;
+
+	net_fini(&st);
+	memset(&sink, 0, sizeof(sink));
+	if (net_init(&st, our_mac, sink_transmit, &sink) != 0 ||
+	    net_config_parse(&cfg, "ip=10.0.2.15/24 gw=10.0.2.1") != 0 ||
+	    net_configure(&st, &cfg, T0) != 0)
+		abort();
+	net_seed(&st, 0x0123456789abcdefull);
+	learn_peer(T0);
+	sink.n = 0;
+	st.ip_id = 0;
+}
+
+static void
+expect_rx(int got, int want, const char *name)
+{
+	if (!ok(got == want, "%s: %s", name, net_rx_name(want)))
+		diag("got %s", net_rx_name(got));
+}
+
+static int
+frame_is(int i, const uint8_t *want, size_t len, const char *name)
+{
+	int good = i < sink.n && sink.len[i] == len &&
+	    memcmp(sink.frame[i], want, len) == 0;
+
+	if (!ok(good, "%s", name)) {
+		if (i >= sink.n) {
+			diag("only %d frames sent", sink.n);
+			return 0;
+		}
+		diag("length %zu, want %zu", sink.len[i], len);
+		for (size_t j = 0; j < len && j < sink.len[i]; j++)
+			if (sink.frame[i][j] != want[j])
+				diag("byte %zu: 0x%02x, want 0x%02x", j,
+				    sink.frame[i][j], want[j]);
+	}
+	return good;
+}
+
+/* ---- an application that records what happens ---- */
+struct app {
+	struct net_tcp *c;
+	int accepted, connected, readable, writable, closed, err;
+	int autoread;		/* read everything in readable() */
+	int eof;
+	size_t got;
+	uint8_t buf[1 << 16];
+};
+
+static struct app app;
+
+static void
+app_readable(struct net_tcp *c, void *arg)
+{
+	struct app *a = arg;
+	long n;
+
+	a->readable++;
+	if (!a->autoread)
+		return;
+	while ((n = net_tcp_recv(&st, c, a->buf + a->got % sizeof(a->buf),
+	    sizeof(a->buf) - a->got % sizeof(a->buf), T0)) > 0)
+		a->got += (size_t)n;
+	if (n == 0)
+		a->eof = 1;
+}
+
+static void
+app_writable(struct net_tcp *c, void *arg)
+{
+	((struct app *)arg)->writable++;
+}
+
+static void
+app_connected(struct net_tcp *c, void *arg)
+{
+	((struct app *)arg)->connected++;
+}
+
+static void
+app_closed(struct net_tcp *c, void *arg, int err)
+{
+	struct app *a = arg;
+
+	a->closed++;
+	a->err = err;
+	a->c = NULL;
+}
+
+static const struct net_tcp_ops app_ops = {
+	.connected = app_connected,
+	.readable = app_readable,
+	.writable = app_writable,
+	.closed = app_closed,
+};
+
+static void
+app_accept(struct net_tcp_listener *l, void *arg, struct net_tcp *c)
+{
+	struct app *a = arg;
+
+	a->accepted++;
+	a->c = c;
+	net_tcp_set_ops(c, &app_ops, a);
+}
+
+static void
+app_reset(int autoread)
+{
+	memset(&app, 0, sizeof(app));
+	app.autoread = autoread;
+}
+
+static struct net_tcp_info
+info(const struct net_tcp *c)
+{
+	struct net_tcp_info i;
+
+	net_tcp_info(c, &i);
+	return i;
+}
+
+/*
+ * An established connection, through the listener on port 80, with the
+ * crafted peer (port (pport), window scale (ws) or none when < 0, its window
+ * field (wnd)); the peer's state in (p), our ISN returned.
+ */
+static struct net_tcp_listener lis;
+
+static uint32_t
+establish(struct peer *p, uint16_t pport, int ws, uint16_t wnd, uint64_t now)
+{
+	static uint8_t f[128];
+	uint8_t opt[8] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 0 };
+	size_t len;
+	struct seg g;
+
+	opt[7] = (uint8_t)(ws < 0 ? 0 : ws);
+	memset(p, 0, sizeof(*p));
+	p->port = pport;
+	p->our_port = 80;
+	p->seq = 0x11223344;
+	p->wnd = wnd;
+	sink.n = 0;
+	len = mk_frame(f, pport, 80, p->seq, 0, SYN, 64240, opt,
+	    ws < 0 ? 4 : 8, NULL, 0);
+	net_input(&st, f, len, now);
+	p->seq++;
+	g = seg_at(0);
+	p->ack = g.seq + 1;
+	peer_send(p, ACK, NULL, 0, now);
+	sink.n = 0;
+	return g.seq;
+}
+
+static void
+listen_fresh(void)
+{
+	memset(&lis, 0, sizeof(lis));
+	if (net_tcp_listen(&st, &lis, 80, 8, app_accept, &app) != 0)
+		abort();
+}
+
+/* ---- segments to nobody, and the SYN-ACK ---- */
+
+static void
+test_closed_port(void)
+{
+	static uint8_t f[128];
+	size_t len;
+	const struct net_stats *s = net_stats(&st);
+
+	setup();
+	len = mk_frame(f, 40000, 81, 0x01020304, 0, SYN, 64240, NULL, 0, NULL,
+	    0);
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_NO_CONN,
+	    "SYN to a closed port");
+	frame_is(0, rst_syn_want, sizeof(rst_syn_want),
+	    "RST|ACK bytes: seq 0, ack SEG.SEQ + 1");
+
+	st.ip_id = 0;
+	len = mk_frame(f, 40000, 81, 5, 0xa0b0c0d0, ACK, 64240, NULL, 0,
+	    "xyz", 3);
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_NO_CONN,
+	    "ACK to a closed port");
+	frame_is(1, rst_ack_want, sizeof(rst_ack_want),
+	    "RST bytes: seq SEG.ACK");
+
+	len = mk_frame(f, 40000, 81, 5, 0, RST, 0, NULL, 0, NULL, 0);
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_NO_CONN,
+	    "RST to a closed port");
+	is_int(sink.n, 2, "no RST answers an RST");
+
+	/* Drops before any lookup. */
+	len = mk_frame(f, 40000, 81, 5, 0, SYN, 0, NULL, 0, NULL, 0);
+	f[14 + 20 + 17] ^= 1;
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_CKSUM, "bad checksum");
+	len = mk_frame(f, 40000, 81, 5, 0, SYN, 0, NULL, 0, NULL, 0);
+	f[14 + 20 + 12] = 0xf0;	/* data offset 60, past the segment */
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_SHORT,
+	    "data offset past the packet");
+	f[14 + 20 + 12] = 0x40;	/* data offset 16 */
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_SHORT,
+	    "data offset under 20");
+	len = mk_frame(f, 40000, 81, 5, 0, SYN, 0, NULL, 0, NULL, 0);
+	f[14 + 19] = 0xff;	/* to 10.0.2.255: the subnet's broadcast */
+	put16(f + 24, 0);
+	put16(f + 24, (uint16_t)~ref_sum(f + 14, 20, 0));
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_BAD_ADDR,
+	    "to a broadcast address");
+	is_int(sink.n, 2, "none of them answered");
+	is_int((long long)s->rx[NET_RX_TCP_NO_CONN], 3, "counted");
+}
+
+static void
+test_synack(void)
+{
+	static uint8_t f[128], want[64];
+	size_t len;
+	struct seg g;
+	struct net_tcp_info i;
+
+	setup();
+	app_reset(1);
+	listen_fresh();
+	is_int(net_tcp_listen(&st, &lis, 81, 1, app_accept, &app), -RT_EINVAL,
+	    "listen twice");
+	{
+		struct net_tcp_listener l2;
+
+		memset(&l2, 0, sizeof(l2));
+		is_int(net_tcp_listen(&st, &l2, 80, 1, app_accept, &app),
+		    -RT_EADDRINUSE, "port taken");
+		is_int(net_tcp_listen(&st, &l2, 0, 1, app_accept, &app),
+		    -RT_EINVAL, "port 0");
+		is_int(net_tcp_listen(&st, &l2, 82, 0, app_accept, &app),
+		    -RT_EINVAL, "backlog 0");
+		is_int(net_tcp_unlisten(&st, &l2, T0), -RT_ENOENT,
+		    "unlisten what does not listen");
+	}
+
+	len = mk_frame(f, 40001, 80, 0x11223344, 0, SYN, 64240, linux_syn_opts,
+	    sizeof(linux_syn_opts), NULL, 0);
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_SYN,
+	    "Linux's SYN to a listener");
+	g = seg_at(0);
+	ok(g.valid && g.flags == (SYN | ACK) && g.ack == 0x11223345,
+	    "SYN-ACK, acknowledging the SYN");
+	memcpy(want, synack_want, sizeof(synack_want));
+	put32(want + 38, g.seq);
+	put16(want + 50, ref_tcp_cksum(want + 14, 28));
+	frame_is(0, want, sizeof(synack_want),
+	    "SYN-ACK bytes: MSS 1460, NOP, WS 1, window 65535");
+
+	/* Without window scale in the SYN, none in the SYN-ACK. */
+	st.ip_id = 0;
+	len = mk_frame(f, 40002, 80, 0x11223344, 0, SYN, 64240,
+	    linux_syn_opts, 4, NULL, 0);
+	expect_rx(net_input(&st, f, len, T0), NET_RX_TCP_SYN, "SYN, MSS only");
+	g = seg_at(1);
+	memcpy(want, synack_nows_want, sizeof(synack_nows_want));
+	put32(want + 38, g.seq);
+	put16(want + 50, ref_tcp_cksum(want + 14, 24));
+	frame_is(1, want, sizeof(synack_nows_want), "SYN-ACK bytes: MSS only");
+
+	/* The handshake completes: the ACK, scaled by 7 from now on. */
+	{
+		struct peer p = { 40001, 80, 0x11223345, 0, 502 };
+
+		p.ack = seg_at(0).seq + 1;
+		expect_rx(peer_send(&p, ACK, NULL, 0, T0 + 10 * MS),
+		    NET_RX_TCP, "the handshake's ACK");
+		is_int(app.accepted, 1, "accept callback");
+		ok(app.c != NULL, "with the connection");
+		if (app.c == NULL)
+			return;
+		i = info(app.c);
+		is_str(i.state, "ESTABLISHED", "ESTABLISHED");
+		ok(i.mss == 1460 && i.snd_wscale == 7 && i.rcv_wscale == 1,
+		    "MSS 1460, shifts 7 and 1");
+		is_int((long long)i.snd_wnd, 502 << 7, "peer's window scaled");
+		is_int((long long)i.srtt_ns, 10 * MS,
+		    "RTT sampled from the handshake");
+		ok(i.local_port == 80 && i.remote_port == 40001 &&
+		    i.remote_ip == peer_ip && i.local_ip == our_ip, "addresses");
+	}
+	/* The other: no options at all means MSS 536 and no scaling. */
+	{
+		struct peer p = { 40003, 80, 7, 0, 1000 };
+		struct net_tcp *c;
+
+		sink.n = 0;
+		expect_rx(peer_send(&p, SYN, NULL, 0, T0), NET_RX_TCP_SYN,
+		    "SYN without options");
+		g = seg_at(0);
+		ok(g.valid && g.optlen == 4, "SYN-ACK with MSS only");
+		p.ack = g.seq + 1;
+		peer_send(&p, ACK, NULL, 0, T0);
+		c = app.c;
+		i = info(c);
+		ok(i.mss == 536 && i.snd_wscale == 0 && i.rcv_wscale == 0 &&
+		    i.snd_wnd == 1000, "MSS 536, no scaling");
+	}
+}
+
+/* ---- the receive side: delayed ACKs, reassembly, windows ---- */
+
+static void
+test_receive(void)
+{
+	struct peer p;
+	uint8_t data[3000];
+	struct seg g;
+	uint64_t now = T0, next;
+
+	setup();
+	app_reset(1);
+	listen_fresh();
+	establish(&p, 40010, 7, 1000, now);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+
+	expect_rx(peer_send(&p, ACK | PSH, data, 100, now), NET_RX_TCP,
+	    "100 bytes");
+	ok(app.readable == 1 && app.got == 100 &&
+	    memcmp(app.buf, data, 100) == 0, "readable, and read");
+	is_int(sink.n, 0, "no ACK at once (delayed)");
+	next = net_poll(&st, now);
+	ok(next == now + NET_TCP_DELACK_NS, "deadline: the delayed ACK");
+	net_poll(&st, next - 1);
+	is_int(sink.n, 0, "not before");
+	net_poll(&st, next);
+	g = seg_at(0);
+	ok(sink.n == 1 && g.valid && g.flags == ACK && g.ack == p.seq &&
+	    g.dlen == 0, "the delayed ACK, 40 ms later");
+	/* The right edge moves by an MSS at least (SWS avoidance): still
+	 * the SYN-ACK's 65535 from its first byte, scaled by 1. */
+	is_int(g.wnd, (65535 - 100) >> 1, "window: the same right edge");
+	ok(net_poll(&st, next) == RT_TIME_INFINITY, "no timer left");
+
+	now = next;
+	sink.n = 0;
+	peer_send(&p, ACK, data, 1460, now);
+	is_int(sink.n, 0, "one full segment: ACK delayed");
+	peer_send(&p, ACK, data + 1460, 1460, now);
+	g = seg_at(0);
+	ok(sink.n == 1 && g.ack == p.seq, "the second: ACKed at once");
+
+	/* Out of order: the later segment first. */
+	sink.n = 0;
+	app.got = 0;
+	{
+		uint32_t a = p.seq;
+
+		expect_rx(peer_send_at(&p, a + 1000, ACK, data + 1000, 1000,
+		    now), NET_RX_TCP, "a segment past a gap");
+		g = seg_at(0);
+		ok(sink.n == 1 && g.ack == a, "duplicate ACK at once");
+		is_int((long long)app.got, 0, "nothing readable yet");
+		peer_send_at(&p, a + 2500, ACK, data + 2500, 500, now);
+		peer_send_at(&p, a + 2200, ACK, data + 2200, 200, now);
+		ok(sink.n == 3 && seg_at(2).ack == a, "more past the gap: "
+		    "duplicate ACKs");
+		expect_rx(peer_send_at(&p, a, ACK, data, 1000, now),
+		    NET_RX_TCP, "the gap filled");
+		g = seg_at(3);
+		ok(sink.n == 4 && g.ack == a + 2000, "ACK at once, to the "
+		    "next hole");
+		ok(app.got == 2000 && memcmp(app.buf, data, 2000) == 0,
+		    "reassembled, in order");
+		peer_send_at(&p, a + 2000, ACK, data + 2000, 500, now);
+		g = seg_at(4);
+		ok(sink.n == 5 && g.ack == a + 3000, "the last hole: all 3000");
+		ok(app.got == 3000 && memcmp(app.buf, data, 3000) == 0,
+		    "all of it, in order");
+		p.seq = a + 3000;
+	}
+
+	/* Old data again: ACKed at once, not delivered twice. */
+	sink.n = 0;
+	expect_rx(peer_send_at(&p, p.seq - 1000, ACK, data, 1000, now),
+	    NET_RX_TCP_WINDOW, "a duplicate segment");
+	ok(sink.n == 1 && seg_at(0).ack == p.seq, "ACKed");
+	is_int((long long)app.got, 3000, "not delivered again");
+	/* Overlapping: the new part only. */
+	peer_send_at(&p, p.seq - 10, ACK, data, 30, now);
+	ok(app.got == 3020 && memcmp(app.buf + 3000, data + 10, 20) == 0,
+	    "overlap trimmed");
+	p.seq += 20;
+	/* Far past the window. */
+	sink.n = 0;
+	expect_rx(peer_send_at(&p, p.seq + 200000, ACK, data, 10, now),
+	    NET_RX_TCP_WINDOW, "past the window");
+	ok(sink.n == 1 && seg_at(0).ack == p.seq, "answered with an ACK");
+	/* No ACK flag. */
+	expect_rx(peer_send(&p, 0, data, 10, now), NET_RX_TCP_FLAGS,
+	    "data without ACK");
+	p.seq -= 10;
+}
+
+static void
+test_zero_window_receive(void)
+{
+	struct net_tcp_config cfg = { 4096, 4096, 16 };
+	struct peer p;
+	uint8_t data[4096], out[4096];
+	struct seg g;
+	uint64_t now = T0;
+
+	setup();
+	app_reset(0);
+	is_int(net_tcp_configure(&st, &cfg), 0, "4 KiB buffers");
+	cfg.rcvbuf = 100;
+	is_int(net_tcp_configure(&st, &cfg), -RT_EINVAL, "100 B: too small");
+	cfg.rcvbuf = 4096;
+	cfg.max_conns = 0;
+	is_int(net_tcp_configure(&st, &cfg), -RT_EINVAL, "max_conns 0");
+	listen_fresh();
+	establish(&p, 40020, -1, 8192, now);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i ^ (i >> 8));
+	peer_send(&p, ACK, data, 1460, now);
+	peer_send(&p, ACK, data + 1460, 1460, now);
+	peer_send(&p, ACK, data + 2920, 4096 - 2920, now);
+	now += NET_TCP_DELACK_NS;
+	net_poll(&st, now);
+	g = seg_at(sink.n - 1);
+	ok(g.valid && g.ack == p.seq && g.wnd == 0, "buffer full: window 0");
+	is_int((long long)net_tcp_readable(app.c), 4096, "4096 readable");
+
+	/* A zero-window probe: not taken, answered. */
+	sink.n = 0;
+	expect_rx(peer_send_at(&p, p.seq, ACK, "x", 1, now), NET_RX_TCP,
+	    "a window probe");
+	g = seg_at(0);
+	ok(sink.n == 1 && g.ack == p.seq && g.wnd == 0,
+	    "answered: still closed");
+
+	/* Reading a little does not open it (SWS avoidance); more does. */
+	sink.n = 0;
+	is_int(net_tcp_recv(&st, app.c, out, 100, now), 100, "read 100");
+	is_int(sink.n, 0, "no window update for 100 bytes");
+	is_int(net_tcp_recv(&st, app.c, out + 100, sizeof(out) - 100, now),
+	    3996, "read the rest");
+	ok(memcmp(out, data, 4096) == 0, "the bytes");
+	g = seg_at(0);
+	ok(sink.n == 1 && g.wnd == 4096 && g.ack == p.seq,
+	    "window update: 4096");
+	is_int(net_tcp_recv(&st, app.c, out, 10, now), -RT_EAGAIN,
+	    "nothing more: EAGAIN");
+	peer_send(&p, ACK, data, 10, now);
+	is_int(app.readable, 2, "readable() again after EAGAIN");
+}
+
+/* ---- backlog and max_conns ---- */
+
+static void
+test_backlog(void)
+{
+	struct net_tcp_listener l;
+	struct peer p[4];
+	const struct net_stats *s = net_stats(&st);
+	uint64_t now = T0;
+
+	setup();
+	app_reset(1);
+	memset(&l, 0, sizeof(l));
+	is_int(net_tcp_listen(&st, &l, 80, 2, app_accept, &app), 0,
+	    "listen, backlog 2");
+	for (int i = 0; i < 3; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].port = (uint16_t)(41000 + i);
+		p[i].our_port = 80;
+		p[i].seq = 1000u * (unsigned)i;
+		p[i].wnd = 65535;
+	}
+	expect_rx(peer_send(&p[0], SYN, NULL, 0, now), NET_RX_TCP_SYN, "SYN 1");
+	expect_rx(peer_send(&p[1], SYN, NULL, 0, now), NET_RX_TCP_SYN, "SYN 2");
+	expect_rx(peer_send(&p[2], SYN, NULL, 0, now), NET_RX_TCP_BACKLOG,
+	    "SYN 3: backlog full");
+	p[2].seq--;
+	is_int(sink.n, 2, "two SYN-ACKs, nothing for the third");
+	is_int((long long)s->rx[NET_RX_TCP_BACKLOG], 1, "counted");
+	p[0].ack = seg_at(0).seq + 1;
+	peer_send(&p[0], ACK, NULL, 0, now);
+	is_int(app.accepted, 1, "first accepted");
+	expect_rx(peer_send(&p[2], SYN, NULL, 0, now), NET_RX_TCP_SYN,
+	    "SYN 3 again: room now");
+	is_int(l.net_half_open, 2, "two half-open");
+
+	/* A lost SYN-ACK: the SYN again gets it again. */
+	sink.n = 0;
+	p[1].seq--;
+	expect_rx(peer_send(&p[1], SYN, NULL, 0, now), NET_RX_TCP,
+	    "retransmitted SYN");
+	ok(sink.n == 1 && seg_at(0).flags == (SYN | ACK), "SYN-ACK again");
+
+	/* Half-open ones give up after NET_TCP_SYNACK_TRIES SYN-ACKs. */
+	sink.n = 0;
+	{
+		uint64_t t = now, next;
+		int rounds = 0;
+
+		while ((next = net_poll(&st, t)) != RT_TIME_INFINITY &&
+		    rounds < 20) {
+			t = next;
+			rounds++;
+		}
+		is_int(sink.n, 2 * (NET_TCP_SYNACK_TRIES - 1),
+		    "SYN-ACKs retransmitted, 4 each");
+		ok(t == now + 31 * SEC, "given up after 1+2+4+8+16 s");
+		is_int(l.net_half_open, 0, "no half-open left");
+		is_int(st.tcp.nconns, 1, "the accepted one remains");
+	}
+
+	/* max_conns: full, then the oldest TIME_WAIT makes room. */
+	{
+		struct net_tcp_config cfg = { 65536, 65536, 1 };
+		struct peer q = { 41010, 80, 500, 0, 65535 };
+
+		net_tcp_configure(&st, &cfg);
+		sink.n = 0;
+		expect_rx(peer_send(&q, SYN, NULL, 0, now), NET_RX_TCP_FULL,
+		    "max_conns reached: SYN dropped");
+		is_int(sink.n, 0, "nothing sent");
+		/* Close the one we have into TIME_WAIT. */
+		net_tcp_close(&st, app.c, now);
+		p[0].ack++;	/* our FIN */
+		peer_send(&p[0], ACK | FIN, NULL, 0, now);
+		is_int(st.tcp.nconns, 1, "in TIME_WAIT");
+		q.seq--;
+		expect_rx(peer_send(&q, SYN, NULL, 0, now), NET_RX_TCP_SYN,
+		    "SYN: the TIME_WAIT is reused");
+		is_int(st.tcp.nconns, 1, "still one connection");
+	}
+	net_tcp_unlisten(&st, &l, now);
+	is_int(st.tcp.nconns, 0, "unlisten resets the half-open one");
+}
+
+int
+main(void)
+{
+	test_closed_port();
+	test_synack();
+	test_receive();
+	test_zero_window_receive();
+	test_backlog();
+	net_fini(&st);
+	return tap_done();
+}
