@@ -154,7 +154,6 @@ seq_leq(uint32_t a, uint32_t b)
 #define TE_CLOSED	0x10
 
 #define TCP_OOO_MAX	8	/* out-of-order ranges kept per connection */
-#define TCP_CHALLENGE_BURST 5	/* challenge ACKs at once, per connection */
 
 struct tcp_range {
 	uint32_t start, end;	/* sequence numbers, [start, end) */
@@ -200,6 +199,8 @@ struct net_tcp {
 	uint64_t rtt_start, srtt, rttvar, rto;	/* ns (RFC 6298) */
 	uint64_t timer_at;		/* RTO, persist, TIME_WAIT, FIN_WAIT_2 */
 	uint64_t delack_at;
+	uint64_t heap_key;		/* s->tcp.heap's: at most the earlier */
+	unsigned heap_idx;
 	uint64_t chal_refill;
 
 	uint64_t retransmits, fast_retransmits, timeouts;

@@ -396,6 +396,10 @@ struct net_tcp_config {
 #define NET_TCP_SYNACK_TRIES	5	/* SYN-ACKs sent before forgetting */
 #define NET_TCP_FIN_WAIT2_NS	(60 * RT_NSEC_PER_SEC)	/* closed, waiting
 					 * for the peer's FIN at most this */
+#define NET_TCP_CHALLENGE_BURST	5	/* challenge ACKs at once, and one
+					 * more per NET_TCP_CHALLENGE_NS, per
+					 * connection (RFC 5961 7) */
+#define NET_TCP_CHALLENGE_NS	(100 * RT_NSEC_PER_MSEC)
 
 /*
  * Sets (s)'s TCP limits; returns 0 or -RT_EINVAL when a value is out of
@@ -546,11 +550,12 @@ struct net_tcp_stack {
 	struct net_tcp_listener *listeners;
 	struct net_tcp *conns;		/* every connection, any state */
 	struct net_tcp *hash[NET_TCP_HASH];	/* by remote address, ports */
+	struct net_tcp **heap;		/* live ones, by earliest timer */
+	unsigned heap_cap;
 	unsigned nconns;		/* live ones, against max_conns */
 	unsigned ndead;			/* given up, to free at depth 0 */
 	unsigned depth;			/* TCP calls on the C stack */
 	uint16_t next_port;		/* ephemeral ports for connect */
-	uint64_t deadline;		/* no connection's timer is earlier */
 };
 
 /* What dhcp.c keeps per stack. */

@@ -10,7 +10,6 @@
 
 #define TCP_OPT_MSS		2
 #define TCP_OPT_WSCALE		3
-#define TCP_CHALLENGE_NS	(100 * RT_NSEC_PER_MSEC)
 
 /*
  * The window field for a segment of (c), and rcv_adv, the right edge it
@@ -109,11 +108,11 @@ tcp_send_rst(struct net_stack *s, struct net_tcp *c, uint32_t seq,
 void
 tcp_challenge_ack(struct net_stack *s, struct net_tcp *c, uint64_t now)
 {
-	if (now >= c->chal_refill + TCP_CHALLENGE_NS) {
-		uint64_t n = (now - c->chal_refill) / TCP_CHALLENGE_NS;
+	if (now >= c->chal_refill + NET_TCP_CHALLENGE_NS) {
+		uint64_t n = (now - c->chal_refill) / NET_TCP_CHALLENGE_NS;
 
-		c->chal_tokens = (uint8_t)(n >= (uint64_t)(TCP_CHALLENGE_BURST -
-		    c->chal_tokens) ? TCP_CHALLENGE_BURST : c->chal_tokens + n);
+		c->chal_tokens = (uint8_t)(n >= (uint64_t)(NET_TCP_CHALLENGE_BURST -
+		    c->chal_tokens) ? NET_TCP_CHALLENGE_BURST : c->chal_tokens + n);
 		c->chal_refill = now;
 	}
 	if (c->chal_tokens == 0) {

@@ -133,7 +133,6 @@ net_tcp_init(struct net_stack *s)
 	s->tcp.cfg.rcvbuf = NET_TCP_RCVBUF;
 	s->tcp.cfg.sndbuf = NET_TCP_SNDBUF;
 	s->tcp.cfg.max_conns = NET_TCP_MAX_CONNS;
-	s->tcp.deadline = RT_TIME_INFINITY;
 }
 
 static void
@@ -158,7 +157,9 @@ net_tcp_fini(struct net_stack *s)
 	s->tcp.listeners = NULL;
 	s->tcp.nconns = 0;
 	s->tcp.ndead = 0;
-	s->tcp.deadline = RT_TIME_INFINITY;
+	free(s->tcp.heap);
+	s->tcp.heap = NULL;
+	s->tcp.heap_cap = 0;
 }
 
 void
@@ -244,6 +245,132 @@ tcp_hash_remove(struct net_stack *s, struct net_tcp *c)
 	}
 }
 
+/* ---- timers: a binary heap of the live connections ----
+ *
+ * Keyed by the earlier of a connection's two timers.  A key only ever
+ * lags behind by being too early: tcp_timer() and tcp_delack() move a
+ * connection up at once when they bring its time forward, while timers
+ * cancelled or pushed back are noticed when the connection reaches the
+ * top (net_tcp_poll), so that an ACK that restarts the RTO costs no heap
+ * work at all, and the top, once checked, is exact.
+ */
+
+static uint64_t
+tcp_earliest(const struct net_tcp *c)
+{
+	return c->timer_at < c->delack_at ? c->timer_at : c->delack_at;
+}
+
+static void
+heap_set(struct net_stack *s, unsigned i, struct net_tcp *c)
+{
+	s->tcp.heap[i] = c;
+	c->heap_idx = i;
+}
+
+static void
+heap_up(struct net_stack *s, unsigned i)
+{
+	struct net_tcp *c = s->tcp.heap[i];
+
+	while (i > 0 && s->tcp.heap[(i - 1) / 2]->heap_key > c->heap_key) {
+		heap_set(s, i, s->tcp.heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(s, i, c);
+}
+
+static void
+heap_down(struct net_stack *s, unsigned i)
+{
+	struct net_tcp *c = s->tcp.heap[i];
+	unsigned n = s->tcp.nconns;
+
+	for (;;) {
+		unsigned k = 2 * i + 1;
+
+		if (k >= n)
+			break;
+		if (k + 1 < n &&
+		    s->tcp.heap[k + 1]->heap_key < s->tcp.heap[k]->heap_key)
+			k++;
+		if (s->tcp.heap[k]->heap_key >= c->heap_key)
+			break;
+		heap_set(s, i, s->tcp.heap[k]);
+		i = k;
+	}
+	heap_set(s, i, c);
+}
+
+/* Room for one more connection in the heap: 0 or -RT_ENOMEM. */
+static int
+heap_reserve(struct net_stack *s)
+{
+	struct net_tcp **h;
+	unsigned cap;
+
+	if (s->tcp.nconns < s->tcp.heap_cap)
+		return 0;
+	cap = s->tcp.heap_cap < 16 ? 16 : 2 * s->tcp.heap_cap;
+	if ((h = malloc(cap * sizeof(*h))) == NULL)
+		return -RT_ENOMEM;
+	if (s->tcp.nconns > 0)
+		memcpy(h, s->tcp.heap, s->tcp.nconns * sizeof(*h));
+	free(s->tcp.heap);
+	s->tcp.heap = h;
+	s->tcp.heap_cap = cap;
+	return 0;
+}
+
+/* (c) counted in s->tcp.nconns already, at the heap's end. */
+static void
+heap_insert(struct net_stack *s, struct net_tcp *c)
+{
+	c->heap_key = tcp_earliest(c);
+	heap_set(s, s->tcp.nconns - 1, c);
+	heap_up(s, c->heap_idx);
+}
+
+/* (c) out; s->tcp.nconns not yet decremented. */
+static void
+heap_remove(struct net_stack *s, struct net_tcp *c)
+{
+	unsigned i = c->heap_idx, last = s->tcp.nconns - 1;
+
+	if (i != last) {
+		heap_set(s, i, s->tcp.heap[last]);
+		s->tcp.nconns--;
+		heap_down(s, i);
+		heap_up(s, s->tcp.heap[i]->heap_idx);
+		s->tcp.nconns++;
+	}
+}
+
+static void
+heap_earlier(struct net_stack *s, struct net_tcp *c, uint64_t at)
+{
+	if (at < c->heap_key) {
+		c->heap_key = at;
+		heap_up(s, c->heap_idx);
+	}
+}
+
+void
+tcp_timer(struct net_stack *s, struct net_tcp *c, uint64_t at)
+{
+	c->timer_at = at;
+	if (!(c->flags & TF_DEAD))
+		heap_earlier(s, c, at);
+}
+
+void
+tcp_delack(struct net_stack *s, struct net_tcp *c, uint64_t at)
+{
+	c->delack_at = at;
+	if (!(c->flags & TF_DEAD))
+		heap_earlier(s, c, at);
+}
+
 /* ---- a connection's life ---- */
 
 /* Unhashed and counted out at once; freed at depth 0 (tcp_leave). */
@@ -260,6 +387,7 @@ tcp_kill(struct net_stack *s, struct net_tcp *c)
 	c->events = 0;
 	c->timer_at = c->delack_at = RT_TIME_INFINITY;
 	tcp_hash_remove(s, c);
+	heap_remove(s, c);
 	s->tcp.nconns--;
 	s->tcp.ndead++;
 }
@@ -314,7 +442,7 @@ tcp_alloc(struct net_stack *s, int *err)
 		*err = -RT_ENOBUFS;
 		return NULL;
 	}
-	if ((c = malloc(sizeof(*c))) == NULL) {
+	if (heap_reserve(s) != 0 || (c = malloc(sizeof(*c))) == NULL) {
 		*err = -RT_ENOMEM;
 		return NULL;
 	}
@@ -334,12 +462,13 @@ tcp_alloc(struct net_stack *s, int *err)
 	c->rto = NET_TCP_RTO_INIT_NS;
 	c->ssthresh = (uint32_t)1 << 30;	/* "arbitrarily high" (5681) */
 	c->timer_at = c->delack_at = RT_TIME_INFINITY;
-	c->chal_tokens = TCP_CHALLENGE_BURST;
+	c->chal_tokens = NET_TCP_CHALLENGE_BURST;
 	c->next = s->tcp.conns;
 	if (c->next != NULL)
 		c->next->prev = c;
 	s->tcp.conns = c;
 	s->tcp.nconns++;
+	heap_insert(s, c);
 	return c;
 }
 
@@ -378,22 +507,6 @@ tcp_passive(struct net_stack *s, struct net_tcp_listener *l, uint32_t rip,
 	tcp_init_seq(c, tcp_isn(s, c->local_ip, lport, rip, rport, now));
 	tcp_hash_insert(s, c);
 	return c;
-}
-
-void
-tcp_timer(struct net_stack *s, struct net_tcp *c, uint64_t at)
-{
-	c->timer_at = at;
-	if (at < s->tcp.deadline)
-		s->tcp.deadline = at;
-}
-
-void
-tcp_delack(struct net_stack *s, struct net_tcp *c, uint64_t at)
-{
-	c->delack_at = at;
-	if (at < s->tcp.deadline)
-		s->tcp.deadline = at;
 }
 
 void
@@ -544,15 +657,24 @@ tcp_space(const struct net_tcp *c)
 uint64_t
 net_tcp_poll(struct net_stack *s, uint64_t now)
 {
-	if (now < s->tcp.deadline)
-		return s->tcp.deadline;
+	uint64_t next = RT_TIME_INFINITY;
+
 	tcp_enter(s);
-	/* Recomputed below; timers armed meanwhile (callbacks, new
-	 * connections at the list's head) lower it themselves. */
-	s->tcp.deadline = RT_TIME_INFINITY;
-	for (struct net_tcp *c = s->tcp.conns; c != NULL; c = c->next) {
-		if (c->flags & TF_DEAD)
+	while (s->tcp.nconns > 0) {
+		struct net_tcp *c = s->tcp.heap[0];
+		uint64_t at = tcp_earliest(c);
+
+		if (at != c->heap_key) {
+			/* Pushed back since it was keyed: put it right. */
+			c->heap_key = at;
+			heap_down(s, 0);
 			continue;
+		}
+		if (at > now) {
+			next = at;
+			break;
+		}
+		/* Both handlers move their timer past (now). */
 		if (c->delack_at <= now)
 			tcp_send_ack(s, c, now);
 		if (c->timer_at <= now) {
@@ -560,15 +682,9 @@ net_tcp_poll(struct net_stack *s, uint64_t now)
 			tcp_timeout(s, c, now);
 		}
 		tcp_events(s, c);
-		if (c->flags & TF_DEAD)
-			continue;
-		if (c->delack_at < s->tcp.deadline)
-			s->tcp.deadline = c->delack_at;
-		if (c->timer_at < s->tcp.deadline)
-			s->tcp.deadline = c->timer_at;
 	}
 	tcp_leave(s);
-	return s->tcp.deadline;
+	return next;
 }
 
 /* ---- listeners ---- */

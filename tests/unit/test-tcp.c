@@ -834,6 +834,501 @@ test_backlog(void)
 	is_int(st.tcp.nconns, 0, "unlisten resets the half-open one");
 }
 
+/* ---- FIN, RST, TIME_WAIT ---- */
+
+static void
+test_close(void)
+{
+	struct peer p;
+	struct seg g;
+	uint32_t isn;
+	uint64_t now = T0, t;
+	struct net_tcp *c;
+
+	/* Passive close: the peer's FIN, then ours. */
+	setup();
+	app_reset(1);
+	listen_fresh();
+	isn = establish(&p, 40100, 7, 1000, now);
+	expect_rx(peer_send(&p, ACK | FIN, NULL, 0, now), NET_RX_TCP,
+	    "peer's FIN");
+	g = seg_at(0);
+	ok(sink.n == 1 && g.flags == ACK && g.ack == p.seq,
+	    "ACKed at once");
+	ok(app.eof && app.readable == 1, "readable(), recv() 0");
+	is_str(info(app.c).state, "CLOSE_WAIT", "CLOSE_WAIT");
+	is_int(net_tcp_send(&st, app.c, "bye", 3, 0, now), 3,
+	    "sending still works");
+	g = seg_at(1);
+	ok(g.valid && g.dlen == 3 && g.seq == isn + 1 &&
+	    memcmp(g.data, "bye", 3) == 0 && (g.flags & PSH), "the data");
+	net_tcp_close(&st, app.c, now);
+	g = seg_at(2);
+	ok(g.valid && g.flags == (FIN | ACK) && g.seq == isn + 4,
+	    "close: our FIN after the data");
+	is_int(st.tcp.nconns, 1, "LAST_ACK");
+	p.ack = isn + 5;
+	expect_rx(peer_send(&p, ACK, NULL, 0, now), NET_RX_TCP,
+	    "our FIN ACKed");
+	is_int(st.tcp.nconns, 0, "freed");
+	ok(net_poll(&st, now) == RT_TIME_INFINITY, "no timer");
+
+	/* Active close: FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT. */
+	app_reset(1);
+	isn = establish(&p, 40101, 7, 1000, now);
+	net_tcp_close(&st, app.c, now);
+	g = seg_at(0);
+	ok(sink.n == 1 && g.flags == (FIN | ACK) && g.seq == isn + 1,
+	    "close: FIN");
+	p.ack = isn + 2;
+	peer_send(&p, ACK, NULL, 0, now);
+	ok(net_poll(&st, now) == now + NET_TCP_FIN_WAIT2_NS,
+	    "FIN_WAIT_2, given up on after a while");
+	t = now + SEC;
+	expect_rx(peer_send(&p, ACK | FIN, NULL, 0, t), NET_RX_TCP,
+	    "peer's FIN");
+	g = seg_at(1);
+	ok(sink.n == 2 && g.flags == ACK && g.ack == p.seq, "ACKed");
+	ok(net_poll(&st, t) == t + 2 * NET_TCP_MSL_NS, "TIME_WAIT: 2 MSL");
+	t += 10 * SEC;
+	expect_rx(peer_send_at(&p, p.seq - 1, ACK | FIN, NULL, 0, t),
+	    NET_RX_TCP_WINDOW, "the FIN again");
+	ok(sink.n == 3 && seg_at(2).ack == p.seq, "ACKed again");
+	ok(net_poll(&st, t) == t + 2 * NET_TCP_MSL_NS, "2 MSL from it");
+	net_poll(&st, t + 2 * NET_TCP_MSL_NS - 1);
+	is_int(st.tcp.nconns, 1, "still there just before");
+	ok(net_poll(&st, t + 2 * NET_TCP_MSL_NS) == RT_TIME_INFINITY &&
+	    st.tcp.nconns == 0, "gone at 2 MSL");
+
+	/* An orphan whose peer never sends its FIN. */
+	app_reset(1);
+	isn = establish(&p, 40102, 7, 1000, now);
+	net_tcp_close(&st, app.c, now);
+	p.ack = isn + 2;
+	peer_send(&p, ACK, NULL, 0, now);
+	net_poll(&st, now + NET_TCP_FIN_WAIT2_NS);
+	is_int(st.tcp.nconns, 0, "FIN_WAIT_2 orphan given up");
+
+	/* Simultaneous close: CLOSING. */
+	app_reset(1);
+	isn = establish(&p, 40103, 7, 1000, now);
+	c = app.c;
+	is_int(net_tcp_shutdown(&st, c, now), 0, "shutdown");
+	is_int(net_tcp_shutdown(&st, c, now), 0, "shutdown again: no-op");
+	is_int(sink.n, 1, "one FIN");
+	is_str(info(c).state, "FIN_WAIT_1", "FIN_WAIT_1");
+	is_int(net_tcp_send(&st, c, "x", 1, 0, now), -RT_EPIPE,
+	    "send after shutdown");
+	is_int((long long)net_tcp_writable(c), 0, "not writable");
+	peer_send(&p, ACK, "late", 4, now);
+	ok(app.got == 4 && memcmp(app.buf, "late", 4) == 0,
+	    "receiving goes on");
+	peer_send(&p, ACK | FIN, NULL, 0, now);
+	is_str(info(c).state, "CLOSING", "FIN crossed ours: CLOSING");
+	p.ack = isn + 2;
+	peer_send(&p, ACK, NULL, 0, now);
+	is_str(info(c).state, "TIME_WAIT", "then TIME_WAIT");
+	ok(app.eof, "end of stream seen");
+	net_tcp_close(&st, c, now);
+	net_poll(&st, now + 2 * NET_TCP_MSL_NS);
+	is_int(st.tcp.nconns, 0, "gone");
+
+	/* Close with unread data: RST. */
+	app_reset(0);
+	sink.n = 0;
+	isn = establish(&p, 40104, 7, 1000, now);
+	peer_send(&p, ACK, "unread", 6, now);
+	sink.n = 0;
+	net_tcp_close(&st, app.c, now);
+	g = seg_at(0);
+	ok(sink.n == 1 && (g.flags & RST) && g.seq == isn + 1 &&
+	    g.ack == p.seq, "close with unread data: RST");
+	is_int(st.tcp.nconns, 0, "freed at once");
+	is_int(app.closed, 0, "no closed() after close");
+
+	/* Data for an orphan: RST. */
+	app_reset(1);
+	isn = establish(&p, 40105, 7, 1000, now);
+	net_tcp_close(&st, app.c, now);
+	peer_send(&p, ACK, "more", 4, now);
+	g = seg_at(1);
+	ok(sink.n == 2 && (g.flags & RST), "data after close: RST");
+	is_int(st.tcp.nconns, 0, "freed");
+
+	/* Abort. */
+	app_reset(1);
+	isn = establish(&p, 40106, 7, 1000, now);
+	net_tcp_abort(&st, app.c, now);
+	g = seg_at(0);
+	ok(sink.n == 1 && g.flags == (RST | ACK) && g.seq == isn + 1,
+	    "abort: RST");
+	ok(st.tcp.nconns == 0 && app.closed == 0, "freed, no callback");
+}
+
+static void
+test_rst(void)
+{
+	struct peer p;
+	struct seg g;
+	const struct net_stats *s = net_stats(&st);
+	uint64_t now = T0;
+	uint32_t isn;
+
+	setup();
+	app_reset(1);
+	listen_fresh();
+	isn = establish(&p, 40200, 7, 1000, now);
+	expect_rx(peer_send_at(&p, p.seq + 100, RST, NULL, 0, now),
+	    NET_RX_TCP_BAD_RST, "RST in the window, not at RCV.NXT");
+	g = seg_at(0);
+	ok(sink.n == 1 && g.flags == ACK && g.ack == p.seq,
+	    "challenge ACK (RFC 5961 3.2)");
+	expect_rx(peer_send_at(&p, p.seq + 1000000, RST, NULL, 0, now),
+	    NET_RX_TCP_BAD_RST, "RST outside the window");
+	is_int(sink.n, 1, "ignored");
+	expect_rx(peer_send_at(&p, p.seq - 1, SYN, NULL, 0, now),
+	    NET_RX_TCP_BAD_SYN, "SYN on an established connection");
+	ok(sink.n == 2 && seg_at(1).ack == p.seq, "challenge ACK (4.2)");
+	{
+		struct peer q = p;
+
+		q.ack = isn + 100;
+		expect_rx(peer_send(&q, ACK, NULL, 0, now), NET_RX_TCP_BAD_ACK,
+		    "ACK of what was never sent");
+		ok(sink.n == 3 && seg_at(2).flags == ACK, "challenge ACK (5.2)");
+	}
+	for (int i = 0; i < 10; i++)
+		peer_send_at(&p, p.seq + 100, RST, NULL, 0, now);
+	is_int(sink.n, 3 + NET_TCP_CHALLENGE_BURST - 3,
+	    "challenge ACKs limited");
+	ok(s->tx[NET_TX_TCP_LIMITED] > 0, "the rest counted");
+	peer_send_at(&p, p.seq + 100, RST, NULL, 0, now + SEC);
+	is_int(sink.n, 3 + NET_TCP_CHALLENGE_BURST - 2, "one more later");
+	is_str(info(app.c).state, "ESTABLISHED", "still established");
+	expect_rx(peer_send_at(&p, p.seq, RST, NULL, 0, now), NET_RX_TCP,
+	    "RST at RCV.NXT");
+	ok(app.closed == 1 && app.err == -RT_ECONNRESET,
+	    "closed(-ECONNRESET)");
+	is_int(st.tcp.nconns, 0, "freed");
+}
+
+/* ---- active open, RTO ---- */
+
+static struct net_tcp *
+connect_to(struct peer *p, uint64_t now)
+{
+	struct net_tcp *c = NULL;
+
+	memset(p, 0, sizeof(*p));
+	p->port = 7000;
+	p->seq = 5000;
+	p->wnd = 65535;
+	sink.n = 0;
+	if (net_tcp_connect(&st, &c, peer_ip, 7000, &app_ops, &app, now) != 0)
+		return NULL;
+	p->our_port = seg_at(0).sport;
+	p->ack = seg_at(0).seq + 1;
+	return c;
+}
+
+/* The peer's SYN-ACK: MSS 1460, no window scale. */
+static void
+synack(struct peer *p, uint64_t now)
+{
+	static uint8_t f[128];
+	static const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
+	size_t len = mk_frame(f, p->port, p->our_port, p->seq, p->ack,
+	    SYN | ACK, p->wnd, mss, 4, NULL, 0);
+
+	p->seq++;
+	net_input(&st, f, len, now);
+}
+
+static void
+test_rto(void)
+{
+	struct peer p;
+	struct seg g;
+	struct net_tcp *c = NULL;
+	struct net_tcp_info i;
+	uint64_t now = T0, t, next;
+	uint32_t isn;
+	int bad = 0;
+
+	setup();
+	app_reset(1);
+	is_int(net_tcp_connect(&st, &c, 0, 7000, &app_ops, &app, now),
+	    -RT_EINVAL, "connect to 0");
+	is_int(net_tcp_connect(&st, &c, peer_ip, 0, &app_ops, &app, now),
+	    -RT_EINVAL, "connect to port 0");
+	is_int(net_tcp_connect(&st, &c, peer_ip, 7, NULL, &app, now),
+	    -RT_EINVAL, "connect without ops");
+	is_int(net_tcp_connect(&st, &c, 0x0a0002ff, 7, &app_ops, &app, now),
+	    -RT_EINVAL, "connect to a broadcast address");
+	is_int(net_tcp_connect(&st, &c, our_ip, 7, &app_ops, &app, now),
+	    -RT_EINVAL, "connect to ourselves");
+	is_int(sink.n, 0, "nothing sent");
+
+	/* The SYN and its back-off: 1, 2, 4, 8, 16, 32 s, then give up. */
+	c = connect_to(&p, now);
+	g = seg_at(0);
+	ok(c != NULL && g.valid && g.flags == SYN && g.optlen == 8 &&
+	    memcmp(g.opt, "\x02\x04\x05\xb4\x01\x03\x03\x01", 8) == 0,
+	    "SYN with MSS 1460 and window scale 1");
+	ok(g.sport >= 49152 && g.wnd == 65535, "ephemeral port, window");
+	t = now;
+	for (int k = 0; k < NET_TCP_SYN_TRIES - 1; k++) {
+		next = net_poll(&st, t);
+		if (next != t + (SEC << k)) {
+			bad++;
+			diag("SYN %d: deadline +%llu ns", k + 2,
+			    (unsigned long long)(next - t));
+		}
+		t = next;
+		net_poll(&st, t);
+	}
+	is_int(bad, 0, "SYN retransmitted after 1, 2, 4, 8, 16 s");
+	is_int(sink.n, NET_TCP_SYN_TRIES, "NET_TCP_SYN_TRIES SYNs");
+	ok(seg_at(5).seq == g.seq && seg_at(5).flags == SYN, "the same SYN");
+	next = net_poll(&st, t);
+	ok(next == t + 32 * SEC, "then 32 s");
+	net_poll(&st, next);
+	ok(app.closed == 1 && app.err == -RT_ETIMEDOUT,
+	    "closed(-ETIMEDOUT) after 63 s");
+	is_int(st.tcp.nconns, 0, "freed");
+
+	/* Refused. */
+	app_reset(1);
+	c = connect_to(&p, now);
+	expect_rx(peer_send(&p, RST | ACK, NULL, 0, now), NET_RX_TCP,
+	    "RST|ACK for our SYN");
+	ok(app.closed == 1 && app.err == -RT_ECONNREFUSED,
+	    "closed(-ECONNREFUSED)");
+
+	/* RTT 100 ms: SRTT 100, RTTVAR 50, RTO 300 ms (RFC 6298 2.2). */
+	app_reset(1);
+	c = connect_to(&p, now);
+	isn = p.ack - 1;
+	t = now + 100 * MS;
+	synack(&p, t);
+	is_int(app.connected, 1, "connected()");
+	g = seg_at(1);
+	ok(g.flags == ACK && g.ack == p.seq && g.seq == isn + 1,
+	    "the handshake's ACK");
+	i = info(c);
+	ok(i.srtt_ns == 100 * MS && i.rto_ns == 300 * MS,
+	    "SRTT 100 ms, RTO 300 ms");
+	sink.n = 0;
+	is_int(net_tcp_send(&st, c, app.buf, 1000, 0, t), 1000, "send 1000");
+	ok(sink.n == 1 && seg_at(0).dlen == 1000, "sent at once");
+	next = net_poll(&st, t);
+	ok(next == t + 300 * MS, "RTO in 300 ms");
+	net_poll(&st, next);
+	g = seg_at(1);
+	ok(sink.n == 2 && g.seq == isn + 1 && g.dlen == 1000,
+	    "retransmitted");
+	i = info(c);
+	ok(i.rto_ns == 600 * MS && i.timeouts == 1, "RTO backed off: 600 ms");
+	t = next;
+	next = net_poll(&st, t);
+	ok(next == t + 600 * MS, "next in 600 ms");
+	net_poll(&st, next);
+	ok(sink.n == 3 && info(c).rto_ns == 1200 * MS, "then 1.2 s");
+	/* Karn: the ACK of a retransmitted segment gives no sample. */
+	p.ack = isn + 1001;
+	peer_send(&p, ACK, NULL, 0, next + 50 * MS);
+	i = info(c);
+	ok(i.srtt_ns == 100 * MS && i.rto_ns == 1200 * MS,
+	    "Karn: no sample, back-off kept");
+	t = next + 100 * MS;
+	net_tcp_send(&st, c, app.buf, 1000, 0, t);
+	p.ack += 1000;
+	peer_send(&p, ACK, NULL, 0, t + 50 * MS);
+	i = info(c);
+	ok(i.srtt_ns == 93750 * RT_NSEC_PER_USEC && i.rto_ns ==
+	    293750 * RT_NSEC_PER_USEC, "a fresh sample: SRTT 93.75 ms, "
+	    "RTO 293.75 ms");
+	ok(net_poll(&st, t + 50 * MS) == RT_TIME_INFINITY,
+	    "all acknowledged: no timer");
+
+	/* Back-off up to 60 s, give-up after NET_TCP_RETRIES.  The peer
+	 * still answers ARP (its cache entry would expire meanwhile). */
+	t += SEC;
+	sink.n = 0;
+	net_tcp_send(&st, c, app.buf, 10, 0, t);
+	{
+		uint64_t wait = info(c).rto_ns, want = wait;
+		int n = 0, segs = 0;
+
+		bad = 0;
+		while ((next = net_poll(&st, t)) != RT_TIME_INFINITY &&
+		    n < 40) {
+			if (next - t != want) {
+				bad++;
+				diag("wait %d: %llu ns, want %llu", n,
+				    (unsigned long long)(next - t),
+				    (unsigned long long)want);
+			}
+			want = 2 * want < NET_TCP_RTO_MAX_NS ? 2 * want :
+			    NET_TCP_RTO_MAX_NS;
+			t = next;
+			learn_peer(t);
+			n++;
+		}
+		for (int k = 0; k < sink.n; k++)
+			segs += seg_at(k).valid;
+		is_int(segs, 1 + NET_TCP_RETRIES, "NET_TCP_RETRIES "
+		    "retransmissions");
+		is_int(bad, 0, "each wait twice the last, up to 60 s");
+		ok(wait == 293750 * RT_NSEC_PER_USEC && want ==
+		    NET_TCP_RTO_MAX_NS, "from the RTO to the maximum");
+		ok(app.closed == 1 && app.err == -RT_ETIMEDOUT,
+		    "closed(-ETIMEDOUT)");
+	}
+
+	/* A 1 ms RTT: RTO at its 200 ms floor. */
+	app_reset(1);
+	t += SEC;
+	learn_peer(t);
+	c = connect_to(&p, t);
+	synack(&p, t + MS);
+	ok(c != NULL && info(c).srtt_ns == MS &&
+	    info(c).rto_ns == NET_TCP_RTO_MIN_NS, "RTO floor 200 ms");
+	if (c != NULL)
+		net_tcp_abort(&st, c, t + MS);
+}
+
+/* ---- fast retransmit, NewReno ---- */
+
+static void
+test_fast_retransmit(void)
+{
+	static uint8_t data[30 * 1460];
+	struct peer p;
+	struct net_tcp_info i;
+	uint32_t isn, base;
+	uint64_t now = T0;
+	struct seg g;
+	int bad = 0;
+
+	setup();
+	app_reset(1);
+	listen_fresh();
+	isn = establish(&p, 40300, -1, 65535, now);
+	base = isn + 1;
+	for (size_t k = 0; k < sizeof(data); k++)
+		data[k] = (uint8_t)(k * 13);
+	is_int(net_tcp_send(&st, app.c, data, sizeof(data), 0, now),
+	    (long long)sizeof(data), "queue 30 segments");
+	is_int(sink.n, 10, "initial window: 10 segments (RFC 6928)");
+	for (int k = 0; k < 10; k++) {
+		g = seg_at(k);
+		if (!g.valid || g.seq != base + (uint32_t)k * 1460 ||
+		    g.dlen != 1460 ||
+		    memcmp(g.data, data + k * 1460, 1460) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "in order, full-sized, the right bytes");
+	p.ack = base + 1460;
+	peer_send(&p, ACK, NULL, 0, now);
+	is_int(sink.n, 12, "slow start: one ACK, two more");
+	peer_send(&p, ACK, NULL, 0, now);
+	peer_send(&p, ACK, NULL, 0, now);
+	is_int(sink.n, 12, "two duplicate ACKs: nothing");
+	peer_send(&p, ACK, NULL, 0, now);
+	g = seg_at(12);
+	ok(sink.n == 13 && g.seq == base + 1460 && g.dlen == 1460,
+	    "third: the missing segment again");
+	i = info(app.c);
+	ok(i.fast_retransmits == 1 && i.ssthresh == 11 * 1460 / 2 &&
+	    i.cwnd == i.ssthresh + 3 * 1460, "ssthresh FlightSize/2, "
+	    "cwnd ssthresh + 3 MSS");
+	peer_send(&p, ACK, NULL, 0, now);
+	is_int((long long)info(app.c).cwnd, (long long)i.cwnd + 1460,
+	    "each further one inflates cwnd");
+	peer_send(&p, ACK, NULL, 0, now);
+	peer_send(&p, ACK, NULL, 0, now);
+	is_int(sink.n, 13, "a segment may not leave yet");
+	peer_send(&p, ACK, NULL, 0, now);
+	g = seg_at(13);
+	ok(sink.n == 14 && g.seq == base + 12 * 1460 && g.dlen == 1460,
+	    "now it may: new data, during recovery");
+	/* Partial ACK: 2-4 arrived, 5 was lost too. */
+	p.ack = base + 4 * 1460;
+	peer_send(&p, ACK, NULL, 0, now);
+	g = seg_at(14);
+	ok(sink.n == 16 && g.seq == base + 4 * 1460 && g.dlen == 1460,
+	    "partial ACK: the next hole at once (RFC 6582)");
+	g = seg_at(15);
+	ok(g.seq == base + 13 * 1460, "and the deflated window's new data");
+	i = info(app.c);
+	is_int((long long)i.fast_retransmits, 1, "still one fast retransmit");
+	/* Full ACK: out of recovery. */
+	p.ack = base + 13 * 1460;
+	sink.n = 0;
+	peer_send(&p, ACK, NULL, 0, now);
+	i = info(app.c);
+	ok(i.cwnd == 2 * 1460 && i.ssthresh == 11 * 1460 / 2,
+	    "full ACK: cwnd min(ssthresh, FlightSize + MSS)");
+	g = seg_at(0);
+	ok(sink.n == 1 && g.seq == base + 14 * 1460,
+	    "sending goes on (one segment still in flight)");
+	ok(i.retransmits == 2 && i.timeouts == 0, "two retransmissions, "
+	    "no timeout");
+}
+
+/* ---- zero window: the persist timer ---- */
+
+static void
+test_persist(void)
+{
+	struct peer p;
+	struct seg g;
+	uint32_t isn;
+	uint64_t now = T0, t, next, rto;
+	char msg[500];
+
+	setup();
+	app_reset(1);
+	listen_fresh();
+	isn = establish(&p, 40400, -1, 65535, now);
+	memset(msg, 'z', sizeof(msg));
+	msg[0] = 'a';
+	net_tcp_send(&st, app.c, "0123456789", 10, 0, now);
+	p.ack = isn + 11;
+	p.wnd = 0;
+	peer_send(&p, ACK, NULL, 0, now);
+	sink.n = 0;
+	is_int(net_tcp_send(&st, app.c, msg, sizeof(msg), 0, now), 500,
+	    "queued against a zero window");
+	is_int(sink.n, 0, "nothing sent");
+	rto = info(app.c).rto_ns;
+	next = net_poll(&st, now);
+	ok(next == now + rto, "persist timer: one RTO");
+	net_poll(&st, next);
+	g = seg_at(0);
+	ok(sink.n == 1 && g.seq == isn + 11 && g.dlen == 1 && g.data[0] == 'a',
+	    "a one-byte probe");
+	t = next;
+	peer_send(&p, ACK, NULL, 0, t);
+	next = net_poll(&st, t);
+	ok(next == t + 2 * rto, "still closed: twice as long");
+	net_poll(&st, next);
+	g = seg_at(1);
+	ok(sink.n == 2 && g.seq == isn + 11 && g.dlen == 1, "probe again");
+	t = next;
+	peer_send(&p, ACK, NULL, 0, t);
+	ok(net_poll(&st, t) == t + 4 * rto, "four times");
+	is_int((long long)info(app.c).fast_retransmits, 0,
+	    "probe answers are no duplicate ACKs");
+	sink.n = 0;
+	p.wnd = 65535;
+	peer_send(&p, ACK, NULL, 0, t);
+	g = seg_at(0);
+	ok(sink.n == 1 && g.seq == isn + 11 && g.dlen == 500 &&
+	    g.data[0] == 'a', "window open: everything leaves");
+}
+
 int
 main(void)
 {
@@ -842,6 +1337,11 @@ main(void)
 	test_receive();
 	test_zero_window_receive();
 	test_backlog();
+	test_close();
+	test_rst();
+	test_rto();
+	test_fast_retransmit();
+	test_persist();
 	net_fini(&st);
 	return tap_done();
 }
