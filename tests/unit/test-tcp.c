@@ -1329,6 +1329,428 @@ test_persist(void)
 	    g.data[0] == 'a', "window open: everything leaves");
 }
 
+/* ---- two stacks back to back ----
+ *
+ * Each stack's transmit callback puts the frame on a wire towards the
+ * other, to arrive (delay) later, unless the wire's deterministic
+ * generator loses it, duplicates it or holds it back so that later
+ * frames overtake it.  Applications at both ends send a pattern and
+ * check what they read against it byte by byte and with a checksum.
+ */
+struct wframe {
+	struct wframe *next;
+	uint64_t at;
+	size_t len;
+	uint8_t data[NET_FRAME_MAX];
+};
+
+struct wire {
+	struct wframe *head;
+	struct net_stack *to;
+	uint64_t rng;
+	unsigned loss, dup, reorder;	/* per 1000 frames */
+	uint64_t delay;
+	unsigned long frames, lost, duped, reordered;
+};
+
+static uint64_t wnow;
+
+static uint32_t
+wire_rand(struct wire *w)
+{
+	w->rng ^= w->rng << 13;
+	w->rng ^= w->rng >> 7;
+	w->rng ^= w->rng << 17;
+	return (uint32_t)(w->rng % 1000);
+}
+
+static void
+wire_put(struct wire *w, const void *frame, size_t len, uint64_t at)
+{
+	struct wframe *f = malloc(sizeof(*f)), **pp;
+
+	if (f == NULL)
+		abort();
+	memcpy(f->data, frame, len);
+	f->len = len;
+	f->at = at;
+	for (pp = &w->head; *pp != NULL && (*pp)->at <= at; pp = &(*pp)->next)
+		;
+	f->next = *pp;
+	*pp = f;
+}
+
+static int
+wire_transmit(void *arg, const void *frame, size_t len)
+{
+	struct wire *w = arg;
+	uint64_t at = wnow + w->delay;
+
+	w->frames++;
+	if (len < 14 || len > NET_FRAME_MAX)
+		abort();
+	if (wire_rand(w) < w->loss) {
+		w->lost++;
+		return 0;
+	}
+	if (wire_rand(w) < w->reorder) {
+		w->reordered++;
+		at += 3 * w->delay;
+	}
+	wire_put(w, frame, len, at);
+	if (wire_rand(w) < w->dup) {
+		w->duped++;
+		wire_put(w, frame, len, at + w->delay / 4);
+	}
+	return 0;
+}
+
+/* Delivers what is due; 1 when something was. */
+static int
+wire_deliver(struct wire *w)
+{
+	int any = 0;
+
+	while (w->head != NULL && w->head->at <= wnow) {
+		struct wframe *f = w->head;
+
+		w->head = f->next;
+		net_input(w->to, f->data, f->len, wnow);
+		free(f);
+		any = 1;
+	}
+	return any;
+}
+
+static void
+wire_flush(struct wire *w)
+{
+	while (w->head != NULL) {
+		struct wframe *f = w->head;
+
+		w->head = f->next;
+		free(f);
+	}
+}
+
+/* One direction's bytes: a pattern of the offset and the direction. */
+static uint8_t
+pattern(uint64_t off, unsigned dir)
+{
+	uint64_t x = (off >> 3) * 0x9e3779b97f4a7c15ull + dir;
+
+	return (uint8_t)((x >> 40) ^ (off & 7) * 37);
+}
+
+static uint64_t
+fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	while (n-- > 0)
+		h = (h ^ *p++) * 0x100000001b3ull;
+	return h;
+}
+
+#define FNV0	0xcbf29ce484222325ull
+
+struct xfer {
+	struct net_stack *s;
+	struct net_tcp *c;
+	unsigned dir;		/* what this end sends: pattern(., dir) */
+	uint64_t to_send, sent, received, bad;
+	uint64_t hash_sent, hash_recv;
+	size_t slow;		/* > 0: read so much per millisecond only */
+	int eof, shut, given_back, closed, err;
+	struct net_tcp_info last;
+};
+
+static void
+xfer_pump_send(struct xfer *x)
+{
+	uint8_t buf[16384];
+
+	while (x->sent < x->to_send && x->c != NULL) {
+		size_t n = x->to_send - x->sent < sizeof(buf) ?
+		    (size_t)(x->to_send - x->sent) : sizeof(buf);
+		long r;
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern(x->sent + i, x->dir);
+		r = net_tcp_send(x->s, x->c, buf, n, 0, wnow);
+		if (r <= 0)
+			return;
+		x->hash_sent = fnv(x->hash_sent, buf, (size_t)r);
+		x->sent += (uint64_t)r;
+	}
+	if (x->sent == x->to_send && !x->shut && x->c != NULL) {
+		x->shut = 1;
+		net_tcp_shutdown(x->s, x->c, wnow);
+	}
+}
+
+static void
+xfer_maybe_close(struct xfer *x)
+{
+	if (x->eof && x->shut && !x->given_back && x->c != NULL) {
+		net_tcp_info(x->c, &x->last);
+		x->given_back = 1;
+		net_tcp_close(x->s, x->c, wnow);
+		x->c = NULL;
+	}
+}
+
+static void
+xfer_pump_recv(struct xfer *x, size_t budget)
+{
+	uint8_t buf[8192];
+	long r;
+
+	while (x->c != NULL && budget > 0) {
+		r = net_tcp_recv(x->s, x->c, buf, budget < sizeof(buf) ?
+		    budget : sizeof(buf), wnow);
+		if (r == 0)
+			x->eof = 1;
+		if (r <= 0)
+			break;
+		for (long i = 0; i < r; i++)
+			if (buf[i] != pattern(x->received + (uint64_t)i,
+			    x->dir ^ 1))
+				x->bad++;
+		x->hash_recv = fnv(x->hash_recv, buf, (size_t)r);
+		x->received += (uint64_t)r;
+		budget -= (size_t)r;
+	}
+	xfer_maybe_close(x);
+}
+
+static void
+x_connected(struct net_tcp *c, void *arg)
+{
+	xfer_pump_send(arg);
+}
+
+static void
+x_readable(struct net_tcp *c, void *arg)
+{
+	struct xfer *x = arg;
+
+	if (x->slow == 0)
+		xfer_pump_recv(x, (size_t)-1);
+}
+
+static void
+x_writable(struct net_tcp *c, void *arg)
+{
+	xfer_pump_send(arg);
+	xfer_maybe_close(arg);
+}
+
+static void
+x_closed(struct net_tcp *c, void *arg, int err)
+{
+	struct xfer *x = arg;
+
+	x->closed = 1;
+	x->err = err;
+	x->c = NULL;
+}
+
+static const struct net_tcp_ops x_ops = {
+	.connected = x_connected,
+	.readable = x_readable,
+	.writable = x_writable,
+	.closed = x_closed,
+};
+
+#define MAX_XFERS	32
+static struct net_stack sa, sb;
+static struct wire ab, ba;
+static struct xfer xs[MAX_XFERS], xc[MAX_XFERS];	/* server, client */
+static int nx, naccepted;
+
+static void
+x_accept(struct net_tcp_listener *l, void *arg, struct net_tcp *c)
+{
+	struct xfer *x;
+
+	if (naccepted >= nx) {
+		net_tcp_abort(&sa, c, wnow);
+		return;
+	}
+	x = &xs[naccepted++];
+	x->c = c;
+	net_tcp_set_ops(c, &x_ops, x);
+	xfer_pump_send(x);
+}
+
+struct scenario {
+	const char *name;
+	int conns;
+	uint64_t bytes;		/* each way, per connection */
+	unsigned loss, dup, reorder;
+	size_t rcvbuf, slow;	/* the server's buffer; its reading rate */
+};
+
+static void
+run_scenario(const struct scenario *sc)
+{
+	static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+	static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+	struct net_config cfg;
+	struct net_tcp_listener l;
+	struct net_tcp_config tc = { NET_TCP_RCVBUF, NET_TCP_SNDBUF, 256 };
+	uint64_t start, limit, bad = 0, retrans = 0, fast = 0, tmo = 0;
+	int done = 0, fine = 1, r;
+
+	memset(&ab, 0, sizeof(ab));
+	memset(&ba, 0, sizeof(ba));
+	ab.to = &sb;
+	ba.to = &sa;
+	ab.rng = 0x1234567;
+	ba.rng = 0x7654321;
+	ab.delay = ba.delay = 500 * RT_NSEC_PER_USEC;
+	ab.loss = ba.loss = sc->loss;
+	ab.dup = ba.dup = sc->dup;
+	ab.reorder = ba.reorder = sc->reorder;
+	wnow = start = T0;
+	if (net_init(&sa, mac_a, wire_transmit, &ab) != 0 ||
+	    net_init(&sb, mac_b, wire_transmit, &ba) != 0 ||
+	    net_config_parse(&cfg, "ip=10.0.3.1/24") != 0 ||
+	    net_configure(&sa, &cfg, wnow) != 0 ||
+	    net_config_parse(&cfg, "ip=10.0.3.2/24") != 0 ||
+	    net_configure(&sb, &cfg, wnow) != 0)
+		abort();
+	net_seed(&sa, 1);
+	net_seed(&sb, 2);
+	tc.rcvbuf = sc->rcvbuf;
+	net_tcp_configure(&sa, &tc);
+	memset(xs, 0, sizeof(xs));
+	memset(xc, 0, sizeof(xc));
+	nx = sc->conns;
+	naccepted = 0;
+	memset(&l, 0, sizeof(l));
+	net_tcp_listen(&sa, &l, 5001, 64, x_accept, NULL);
+	for (int i = 0; i < nx; i++) {
+		xs[i].s = &sa;
+		xc[i].s = &sb;
+		xs[i].dir = 0;
+		xc[i].dir = 1;
+		xs[i].to_send = xc[i].to_send = sc->bytes;
+		xs[i].hash_sent = xs[i].hash_recv = FNV0;
+		xc[i].hash_sent = xc[i].hash_recv = FNV0;
+		xs[i].slow = sc->slow;
+		r = net_tcp_connect(&sb, &xc[i].c, 0x0a000301, 5001, &x_ops,
+		    &xc[i], wnow);
+		if (r != 0) {
+			diag("connect %d: %d", i, r);
+			fine = 0;
+		}
+	}
+	/* The accepted ones map to clients by their port. */
+	limit = start + 3600 * SEC;
+	while (!done && wnow < limit) {
+		uint64_t next, t;
+
+		wire_deliver(&ab);
+		wire_deliver(&ba);
+		if (sc->slow)
+			for (int i = 0; i < naccepted; i++)
+				xfer_pump_recv(&xs[i], sc->slow);
+		next = net_poll(&sa, wnow);
+		t = net_poll(&sb, wnow);
+		next = t < next ? t : next;
+		if (ab.head != NULL && ab.head->at < next)
+			next = ab.head->at;
+		if (ba.head != NULL && ba.head->at < next)
+			next = ba.head->at;
+		if (sc->slow && next > wnow + MS)
+			next = wnow + MS;
+		done = naccepted == nx;
+		for (int i = 0; i < nx && done; i++)
+			done = (xs[i].given_back || xs[i].closed) &&
+			    (xc[i].given_back || xc[i].closed);
+		if (next == RT_TIME_INFINITY)
+			break;
+		wnow = next > wnow ? next : wnow + 1;
+	}
+	ok(done, "%s: every transfer ended (%.1f s simulated)", sc->name,
+	    (double)(wnow - start) / SEC);
+	for (int i = 0; i < naccepted; i++) {
+		struct xfer *s1 = &xs[i], *c1 = NULL;
+
+		/* Its client: the one whose port the server sees. */
+		for (int j = 0; j < nx; j++)
+			if (xc[j].last.local_port == s1->last.remote_port)
+				c1 = &xc[j];
+		if (c1 == NULL || s1->closed || c1->closed ||
+		    s1->received != sc->bytes || c1->received != sc->bytes ||
+		    s1->hash_recv != c1->hash_sent ||
+		    c1->hash_recv != s1->hash_sent || !s1->eof || !c1->eof) {
+			fine = 0;
+			diag("conn %d: got %llu/%llu, closed %d/%d (%d/%d)", i,
+			    (unsigned long long)s1->received,
+			    c1 ? (unsigned long long)c1->received : 0ull,
+			    s1->closed, c1 ? c1->closed : -1, s1->err,
+			    c1 ? c1->err : 0);
+		}
+		bad += s1->bad + (c1 ? c1->bad : 0);
+		retrans += s1->last.retransmits + (c1 ? c1->last.retransmits :
+		    0);
+		fast += s1->last.fast_retransmits + (c1 ?
+		    c1->last.fast_retransmits : 0);
+		tmo += s1->last.timeouts + (c1 ? c1->last.timeouts : 0);
+	}
+	ok(fine && naccepted == nx, "%s: %d x %llu bytes each way, checksums "
+	    "equal", sc->name, nx, (unsigned long long)sc->bytes);
+	is_int((long long)bad, 0, "no byte differs from the pattern");
+	diag("%s: frames %lu/%lu, lost %lu, duplicated %lu, reordered %lu; "
+	    "retransmits %llu (fast %llu), timeouts %llu", sc->name,
+	    ab.frames, ba.frames, ab.lost + ba.lost, ab.duped + ba.duped,
+	    ab.reordered + ba.reordered, (unsigned long long)retrans,
+	    (unsigned long long)fast, (unsigned long long)tmo);
+	if (sc->loss + sc->reorder > 0)
+		ok(retrans > 0, "%s: losses were repaired", sc->name);
+	/* TIME_WAIT runs out; then nothing is left. */
+	for (int k = 0; k < 4; k++) {
+		wnow += NET_TCP_MSL_NS;
+		wire_deliver(&ab);
+		wire_deliver(&ba);
+		net_poll(&sa, wnow);
+		net_poll(&sb, wnow);
+	}
+	ok(sa.tcp.nconns == 0 && sb.tcp.nconns == 0 &&
+	    sa.tcp.conns == NULL && sb.tcp.conns == NULL,
+	    "%s: every connection freed after TIME_WAIT", sc->name);
+	{
+		const struct net_stats *st1 = net_stats(&sa);
+		uint64_t sum = 0;
+
+		for (int i = 0; i < NET_RX_COUNT; i++)
+			sum += st1->rx[i];
+		ok(sum == st1->rx_frames && st1->tx[NET_TX_SENT] ==
+		    ab.frames, "%s: every frame counted once", sc->name);
+	}
+	net_tcp_unlisten(&sa, &l, wnow);
+	wire_flush(&ab);
+	wire_flush(&ba);
+	net_fini(&sa);
+	net_fini(&sb);
+}
+
+static void
+test_back_to_back(void)
+{
+	static const struct scenario sc[] = {
+		{ "clean", 1, 4 << 20, 0, 0, 0, NET_TCP_RCVBUF, 0 },
+		{ "lossy", 1, 4 << 20, 20, 10, 50, NET_TCP_RCVBUF, 0 },
+		{ "hostile", 2, 1 << 20, 100, 50, 200, NET_TCP_RCVBUF, 0 },
+		{ "slow reader", 1, 1 << 20, 10, 0, 20, 8192, 2048 },
+		{ "parallel", 24, 256 << 10, 20, 10, 50, 16384, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(sc) / sizeof(sc[0]); i++)
+		run_scenario(&sc[i]);
+}
+
 int
 main(void)
 {
@@ -1342,6 +1764,7 @@ main(void)
 	test_rto();
 	test_fast_retransmit();
 	test_persist();
+	test_back_to_back();
 	net_fini(&st);
 	return tap_done();
 }
