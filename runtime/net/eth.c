@@ -87,6 +87,7 @@ void
 net_fini(struct net_stack *s)
 {
 	net_arp_flush(s);
+	net_dhcp_fini(s);
 	s->udp = NULL;
 }
 
@@ -156,7 +157,10 @@ net_input(struct net_stack *s, const void *frame, size_t len,
 uint64_t
 net_poll(struct net_stack *s, uint64_t now_ns)
 {
-	return net_arp_poll(s, now_ns);
+	/* DHCP first: what it sends may start an ARP timer. */
+	uint64_t next = net_dhcp_poll(s, now_ns), t = net_arp_poll(s, now_ns);
+
+	return t < next ? t : next;
 }
 
 void
