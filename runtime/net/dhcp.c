@@ -279,7 +279,8 @@ lease_parse(struct net_dhcp_reply *r, const uint8_t *m, const struct dhcp_opts *
 	if (!has)
 		c->netmask = natural_mask(c->ip);
 	/* A host address of a sound subnet, not the server's own. */
-	if (c->ip == r->server || net_config_check(c) < 0)
+	if (!net_ip_is_host(c->ip) || c->ip == r->server ||
+	    net_config_check(c) < 0)
 		return -1;
 	if (o->val[O_ROUTER] != NULL) {
 		if (o->len[O_ROUTER] < 4 || o->len[O_ROUTER] % 4 != 0)
@@ -500,7 +501,7 @@ dhcp_renew(struct net_stack *s, int state, uint64_t now)
 	d->state = state;
 	d->xid = (uint32_t)dhcp_random(d);
 	d->reply.type = 0;
-	d->began = d->requested = now;
+	d->requested = now;
 	d->tries = 0;
 }
 
@@ -550,6 +551,7 @@ dhcp_timer(struct net_stack *s, uint64_t now)
 		d->deadline = now + dhcp_backoff(d, ++d->tries);
 		break;
 	case DHCP_BOUND:
+		d->began = now;		/* rebinding goes on from here */
 		dhcp_renew(s, DHCP_RENEWING, now);
 		/* FALLTHROUGH */
 	case DHCP_RENEWING:
@@ -674,6 +676,7 @@ net_dhcp_info(const struct net_stack *s, struct net_dhcp_info *info)
 	info->t1 = d->t1;
 	info->t2 = d->t2;
 	info->expiry = d->expiry;
+	info->deadline = d->state == DHCP_OFF ? RT_TIME_INFINITY : d->deadline;
 	info->acks = d->acks;
 	info->rejected = d->rejected;
 	info->unexpected = d->unexpected;

@@ -542,6 +542,7 @@ struct net_dhcp_info {
 	uint32_t lease_s;	/* as granted; 0xffffffff: infinite */
 	uint32_t t1_s, t2_s;	/* as used, seconds from the REQUEST */
 	uint64_t t1, t2, expiry;	/* ns; RT_TIME_INFINITY: never */
+	uint64_t deadline;	/* the client's next timer, or never */
 	uint64_t acks;		/* leases granted, renewals included */
 	uint64_t rejected;	/* replies that failed validation */
 	uint64_t unexpected;	/* valid, but not what the state waits for */
