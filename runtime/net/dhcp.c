@@ -436,11 +436,10 @@ dhcp_wanted(const struct net_stack *s, const struct net_dhcp_reply *r)
 		return r->server == d->server && (r->type == DHCPNAK ||
 		    (r->type == DHCPACK && r->cfg.ip == d->lease.ip));
 	case DHCP_RENEWING:
-		/* Renewing asks our server; rebinding, any server. */
-		if (r->server != d->server)
-			return 0;
-		/* FALLTHROUGH */
 	case DHCP_REBINDING:
+		/* Renewing asks our server; rebinding, any server. */
+		if (d->state == DHCP_RENEWING && r->server != d->server)
+			return 0;
 		return r->type == DHCPNAK ||
 		    (r->type == DHCPACK && r->cfg.ip == s->cfg.ip);
 	default:
@@ -550,14 +549,16 @@ dhcp_timer(struct net_stack *s, uint64_t now)
 		dhcp_send(s, DHCPREQUEST, IP_BROADCAST, now);
 		d->deadline = now + dhcp_backoff(d, ++d->tries);
 		break;
+	/* A new state due now: the caller's loop comes back at once. */
 	case DHCP_BOUND:
 		d->began = now;		/* rebinding goes on from here */
 		dhcp_renew(s, DHCP_RENEWING, now);
-		/* FALLTHROUGH */
+		d->deadline = now;
+		break;
 	case DHCP_RENEWING:
 		if (now >= d->t2) {
 			dhcp_renew(s, DHCP_REBINDING, now);
-			dhcp_timer(s, now);
+			d->deadline = now;
 			break;
 		}
 		dhcp_send(s, DHCPREQUEST, d->server, now);
