@@ -247,8 +247,8 @@ opt32(const struct dhcp_opts *o, int k, uint32_t *v)
 	return 1;
 }
 
-/* The mask of (ip)'s class, for a server that sends none (RFC 1122
- * 3.3.1.1's "natural" mask). */
+/* The mask of (ip)'s class (RFC 791's A, B and C), for a server that
+ * sends none. */
 static uint32_t
 natural_mask(uint32_t ip)
 {
@@ -541,7 +541,7 @@ dhcp_timer(struct net_stack *s, uint64_t now)
 		d->deadline = now + dhcp_backoff(d, ++d->tries);
 		break;
 	case DHCP_REQUESTING:
-		/* RFC 2131 3.1.5: unanswered, back to INIT. */
+		/* RFC 2131 3.1, step 5: unanswered, back to INIT. */
 		if (d->tries >= NET_DHCP_REQUEST_TRIES) {
 			dhcp_discover(s, now);
 			break;
