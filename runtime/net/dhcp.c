@@ -346,15 +346,26 @@ dhcp_parse(const struct net_stack *s, const uint8_t *m, size_t len,
 
 /* ---- the state machine ---- */
 
+/* A new transaction (xid) in (state), its first message yet to go. */
+static void
+dhcp_exchange(struct net_stack *s, int state, uint64_t now)
+{
+	struct net_dhcp *d = &s->dhcp;
+
+	d->state = state;
+	d->xid = (uint32_t)dhcp_random(d);
+	d->reply.type = 0;
+	d->requested = now;
+	d->tries = 0;
+}
+
 /* INIT: a new transaction, and its DISCOVER. */
 static void
 dhcp_discover(struct net_stack *s, uint64_t now)
 {
 	struct net_dhcp *d = &s->dhcp;
 
-	d->state = DHCP_SELECTING;
-	d->xid = (uint32_t)dhcp_random(d);
-	d->reply.type = 0;
+	dhcp_exchange(s, DHCP_SELECTING, now);
 	d->began = now;
 	d->server = 0;
 	memset(&d->lease, 0, sizeof(d->lease));
@@ -491,19 +502,6 @@ dhcp_input(struct net_udp *sock, void *arg, uint32_t src_ip,
 		d->reply = r;	/* for net_poll(), which knows the time */
 }
 
-/* A new transaction (xid) for a renewal or rebinding, and its REQUEST. */
-static void
-dhcp_renew(struct net_stack *s, int state, uint64_t now)
-{
-	struct net_dhcp *d = &s->dhcp;
-
-	d->state = state;
-	d->xid = (uint32_t)dhcp_random(d);
-	d->reply.type = 0;
-	d->requested = now;
-	d->tries = 0;
-}
-
 /* The stopped client's address goes, once its RELEASE has left. */
 static void
 dhcp_released(struct net_stack *s, uint64_t now)
@@ -552,12 +550,12 @@ dhcp_timer(struct net_stack *s, uint64_t now)
 	/* A new state due now: the caller's loop comes back at once. */
 	case DHCP_BOUND:
 		d->began = now;		/* rebinding goes on from here */
-		dhcp_renew(s, DHCP_RENEWING, now);
+		dhcp_exchange(s, DHCP_RENEWING, now);
 		d->deadline = now;
 		break;
 	case DHCP_RENEWING:
 		if (now >= d->t2) {
-			dhcp_renew(s, DHCP_REBINDING, now);
+			dhcp_exchange(s, DHCP_REBINDING, now);
 			d->deadline = now;
 			break;
 		}

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "net/frames.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,27 +42,6 @@ static struct net_stack st;
 static uint64_t now;
 static unsigned sent;
 static int stop_in_callback;
-
-static void
-w16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-w32(uint8_t *p, uint32_t v)
-{
-	w16(p, v >> 16);
-	w16(p + 2, v & 0xffff);
-}
-
-static uint32_t
-r32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 static int
 sink(void *arg, const void *frame, size_t len)
@@ -77,10 +57,10 @@ sink(void *arg, const void *frame, size_t len)
 		assert(f[36] == 0 && f[37] == 67);
 		assert(len >= 42 + 300);
 		assert(f[42] == 1 && f[43] == 1 && f[44] == 6);
-		assert(r32(f + 42 + 236) == 0x63825363);
+		assert(frame_get32(f + 42 + 236) == 0x63825363);
 		assert(memcmp(f + 42 + 28, our_mac, 6) == 0);
 		if (st.cfg.ip == 0)
-			assert(r32(f + 26) == 0 && r32(f + 30) == 0xffffffffu);
+			assert(frame_get32(f + 26) == 0 && frame_get32(f + 30) == 0xffffffffu);
 	}
 	sent++;
 	return (sent % 23) == 0 ? -RT_EAGAIN : 0;
@@ -99,51 +79,21 @@ on_dhcp(struct net_stack *s, void *arg, int bound,
 		net_dhcp_stop(s, now);
 }
 
-/* The Internet checksum of (a) then (b). */
-static uint16_t
-cksum(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	uint32_t sum = net_cksum_add(net_cksum_add(0, a, alen), b, blen);
-
-	return net_cksum_finish(sum);
-}
-
 /* The DHCP message (m), (len) bytes, from the server, into (f). */
 static size_t
 wrap(uint8_t *f, const uint8_t *m, size_t len, int what)
 {
-	uint8_t *ip = f + 14, *u = f + 34, ph[12];
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	uint32_t dst = (what & 2) && st.cfg.ip ? st.cfg.ip : 0xffffffffu;
-	uint16_t c;
+	uint8_t *b = f + 42;
 
-	memcpy(f, dst == 0xffffffffu ? (const uint8_t *)"\xff\xff\xff\xff"
-	    "\xff\xff" : our_mac, 6);
-	memcpy(f + 6, srv_mac, 6);
-	w16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	w16(ip + 2, (unsigned)(28 + len));
-	ip[8] = 64;
-	ip[9] = 17;
-	w32(ip + 12, SERVER);
-	w32(ip + 16, dst);
-	w16(ip + 10, cksum(ip, 20, NULL, 0));
-	w16(u, (what & 8) ? 68 : 67);
-	w16(u + 2, 68);
-	w16(u + 4, (unsigned)(8 + len));
-	w16(u + 6, 0);
-	memcpy(u + 8, m, len);
+	memcpy(b, m, len);
 	if ((what & 4) && len >= 34) {
-		w32(u + 8 + 4, st.dhcp.xid);
-		memcpy(u + 8 + 28, our_mac, 6);
+		frame_put32(b + 4, st.dhcp.xid);
+		memcpy(b + 28, our_mac, 6);
 	}
-	memcpy(ph, ip + 12, 8);
-	ph[8] = 0;
-	ph[9] = 17;
-	w16(ph + 10, (unsigned)(8 + len));
-	c = cksum(ph, 12, u, 8 + len);
-	w16(u + 6, c == 0 ? 0xffff : c);
-	return 42 + len;
+	return frame_udp(f, srv_mac, dst == 0xffffffffu ? bcast : our_mac,
+	    SERVER, dst, (what & 8) ? 68 : 67, 68, 0, len);
 }
 
 static void
@@ -151,19 +101,7 @@ arp_from_server(void)
 {
 	uint8_t f[60];
 
-	memset(f, 0, sizeof(f));
-	memcpy(f, our_mac, 6);
-	memcpy(f + 6, srv_mac, 6);
-	w16(f + 12, 0x0806);
-	w16(f + 14, 1);
-	w16(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	w16(f + 20, 2);
-	memcpy(f + 22, srv_mac, 6);
-	w32(f + 28, SERVER);
-	memcpy(f + 32, our_mac, 6);
-	w32(f + 38, st.cfg.ip);
+	frame_arp_reply(f, srv_mac, SERVER, our_mac, st.cfg.ip);
 	net_input(&st, f, sizeof(f), now);
 }
 

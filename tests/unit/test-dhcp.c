@@ -5,7 +5,8 @@
  * What the client sends is compared byte for byte with messages this
  * file lays out from RFC 2131 section 2 (figure 1, tables 3 and 5) and
  * RFC 2132's options, wrapped in IPv4 and UDP headers whose checksums are
- * computed here, by a plain sum of its own, never by the stack.  The
+ * computed by tests/net/frames.h, a plain sum of its own, never by the
+ * stack.  The
  * server's replies are built the same way; each validation rule gets a
  * reply that breaks it and nothing else.
  *
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "net/frames.h"
 #include "tap.h"
 
 #define SEC	RT_NSEC_PER_SEC
@@ -38,83 +40,6 @@ static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* Option types and codes (RFC 2132), as the test writes them. */
 enum { DISCOVER = 1, OFFER, REQUEST, DECLINE, ACK, NAK, RELEASE };
-
-/* ---- bytes ---- */
-
-static void
-w16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-w32(uint8_t *p, uint32_t v)
-{
-	w16(p, v >> 16);
-	w16(p + 2, v & 0xffff);
-}
-
-static uint32_t
-r32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-/* The Internet checksum over the pieces (a) and (b), summed in 32 bits
- * and folded once at the end. */
-static uint16_t
-sum2(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	uint64_t sum = 0;
-	const uint8_t *p[2] = { a, b };
-	size_t n[2] = { alen, blen };
-
-	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; i < n[k]; i++)
-			sum += (i & 1) ? p[k][i] : (uint64_t)p[k][i] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/*
- * Ethernet, IPv4 (identification (id)) and UDP headers around the
- * (len) bytes already at f + 42; returns the frame's length.
- */
-static size_t
-wrap(uint8_t *f, const uint8_t *smac, const uint8_t *dmac, uint32_t src,
-    uint32_t dst, unsigned sport, unsigned dport, unsigned id, size_t len)
-{
-	uint8_t *ip = f + 14, *u = f + 34, ph[12];
-	uint16_t c;
-
-	memcpy(f, dmac, 6);
-	memcpy(f + 6, smac, 6);
-	w16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	w16(ip + 2, (unsigned)(28 + len));
-	w16(ip + 4, id);
-	ip[8] = 64;
-	ip[9] = 17;
-	w32(ip + 12, src);
-	w32(ip + 16, dst);
-	c = sum2(ip, 20, NULL, 0);
-	w16(ip + 10, c);
-	w16(u, sport);
-	w16(u + 2, dport);
-	w16(u + 4, (unsigned)(8 + len));
-	w16(u + 6, 0);
-	memcpy(ph, ip + 12, 8);
-	ph[8] = 0;
-	ph[9] = 17;
-	w16(ph + 10, (unsigned)(8 + len));
-	c = sum2(ph, 12, u, 8 + len);
-	w16(u + 6, c == 0 ? 0xffff : c);
-	return 42 + len;
-}
 
 /* ---- a driver that keeps what is transmitted ---- */
 #define WIRE_MAX	64
@@ -295,13 +220,13 @@ check_client(int i, const char *name, const uint8_t *dmac, uint32_t src,
 	b[1] = 1;			/* htype: Ethernet */
 	b[2] = 6;			/* hlen */
 	memcpy(b + 4, m.b + 4, 4);	/* xid */
-	w16(b + 8, secs);
-	w16(b + 10, flags);
-	w32(b + 12, ciaddr);
+	frame_put16(b + 8, secs);
+	frame_put16(b + 10, flags);
+	frame_put32(b + 12, ciaddr);
 	memcpy(b + 28, our_mac, 6);	/* chaddr, then 10 zeroes */
-	w32(b + 236, 0x63825363);	/* the magic cookie */
+	frame_put32(b + 236, 0x63825363);	/* the magic cookie */
 	memcpy(b + 240, opts, optlen);
-	len = wrap(want, our_mac, dmac, src, dst, 68, 67,
+	len = frame_udp(want, our_mac, dmac, src, dst, 68, 67,
 	    (unsigned)(m.f[18] << 8 | m.f[19]), blen);
 	good = m.len == len && memcmp(m.f, want, len) == 0;
 	if (!ok(good, "%s: bytes as RFC 2131 lays them out", name)) {
@@ -373,7 +298,7 @@ opt_set32(struct reply *r, uint8_t code, uint32_t v)
 {
 	uint8_t b[4];
 
-	w32(b, v);
+	frame_put32(b, v);
 	opt_set(r, code, 4, b);
 }
 
@@ -415,6 +340,18 @@ reply_init(struct reply *r, int type)
 	}
 }
 
+/* A reply of (type) from (server), unicast to the lease's address, as
+ * servers answer a client that has one. */
+static void
+reply_to_lease(struct reply *r, int type, uint32_t server)
+{
+	reply_init(r, type);
+	r->src = server;
+	opt_set32(r, 54, server);
+	r->dst = YIADDR;
+	r->dmac = our_mac;
+}
+
 static size_t
 reply_frame(const struct reply *r, uint8_t *f)
 {
@@ -425,12 +362,12 @@ reply_frame(const struct reply *r, uint8_t *f)
 	b[0] = r->op;
 	b[1] = r->htype;
 	b[2] = r->hlen;
-	w32(b + 4, r->xid);
-	w32(b + 16, r->yiaddr);
+	frame_put32(b + 4, r->xid);
+	frame_put32(b + 16, r->yiaddr);
 	memcpy(b + 28, r->chaddr, 16);
 	memcpy(b + 44, r->sname, 64);
 	memcpy(b + 108, r->file, 128);
-	w32(b + 236, r->cookie);
+	frame_put32(b + 236, r->cookie);
 	for (int i = 0; i < r->nopt; i++) {
 		const struct ropt *o = &r->opt[i];
 
@@ -443,7 +380,7 @@ reply_frame(const struct reply *r, uint8_t *f)
 		b[n++] = 255;
 	if (r->cut)
 		n = r->cut;
-	return wrap(f, srv_mac, r->dmac, r->src, r->dst, r->sport, 68, 7, n);
+	return frame_udp(f, srv_mac, r->dmac, r->src, r->dst, r->sport, 68, 7, n);
 }
 
 /* Delivers (r) at the current time and polls, as an event loop does. */
@@ -473,19 +410,7 @@ arp_reply_from(uint32_t ip)
 {
 	uint8_t f[60];
 
-	memset(f, 0, sizeof(f));
-	memcpy(f, our_mac, 6);
-	memcpy(f + 6, srv_mac, 6);
-	w16(f + 12, 0x0806);
-	w16(f + 14, 1);
-	w16(f + 16, 0x0800);
-	f[18] = 6;
-	f[19] = 4;
-	w16(f + 20, 2);
-	memcpy(f + 22, srv_mac, 6);
-	w32(f + 28, ip);
-	memcpy(f + 32, our_mac, 6);
-	w32(f + 38, YIADDR);
+	frame_arp_reply(f, srv_mac, ip, our_mac, YIADDR);
 	net_input(&st, f, sizeof(f), now);
 	next = net_poll(&st, now);
 }
@@ -500,22 +425,22 @@ echo_to(uint32_t dst)
 
 	memset(icmp, 0, 8);
 	icmp[0] = 8;
-	w16(icmp + 4, 0x1234);
-	c = sum2(icmp, 8, NULL, 0);
-	w16(icmp + 2, c);
-	/* wrap() writes UDP's header over it: build IPv4 by hand instead. */
+	frame_put16(icmp + 4, 0x1234);
+	c = frame_cksum(icmp, 8, NULL, 0);
+	frame_put16(icmp + 2, c);
+	/* frame_udp() would write UDP's header over it: IPv4 by hand. */
 	memcpy(f, our_mac, 6);
 	memcpy(f + 6, srv_mac, 6);
-	w16(f + 12, 0x0800);
+	frame_put16(f + 12, 0x0800);
 	memset(f + 14, 0, 20);
 	f[14] = 0x45;
-	w16(f + 16, 28);
+	frame_put16(f + 16, 28);
 	f[22] = 64;
 	f[23] = 1;
-	w32(f + 26, SRV);
-	w32(f + 30, dst);
-	c = sum2(f + 14, 20, NULL, 0);
-	w16(f + 24, c);
+	frame_put32(f + 26, SRV);
+	frame_put32(f + 30, dst);
+	c = frame_cksum(f + 14, 20, NULL, 0);
+	frame_put16(f + 24, c);
 	return net_input(&st, f, 60, now);
 }
 
@@ -564,6 +489,22 @@ bind_at_t0(uint64_t seed)
 
 static const uint8_t params[] = { 55, 5, 1, 3, 51, 58, 59, 57, 2, 0x05, 0xc0 };
 
+/* Options 53 (type), 55 and 57 and END: a DISCOVER's, or a REQUEST's
+ * when renewing or rebinding (no 50, no 54: table 5). */
+static size_t
+plain_opts(uint8_t *o, int type)
+{
+	size_t n = 0;
+
+	o[n++] = 53;
+	o[n++] = 1;
+	o[n++] = (uint8_t)type;
+	memcpy(o + n, params, sizeof(params));
+	n += sizeof(params);
+	o[n++] = 255;
+	return n;
+}
+
 static void
 test_discover_request(void)
 {
@@ -577,13 +518,7 @@ test_discover_request(void)
 	is_str(info().state, "selecting", "selecting");
 	/* DISCOVER: broadcast, from 0.0.0.0, the broadcast flag, our
 	 * chaddr, options 53, 55, 57 (table 5). */
-	n = 0;
-	o[n++] = 53;
-	o[n++] = 1;
-	o[n++] = DISCOVER;
-	memcpy(o + n, params, sizeof(params));
-	n += sizeof(params);
-	o[n++] = 255;
+	n = plain_opts(o, DISCOVER);
 	check_client(0, "DISCOVER", bcast_mac, 0, BCAST, 0, 0x8000, 0, o, n);
 	ok(next >= T0 + 3 * SEC && next <= T0 + 5 * SEC,
 	    "first retransmission in 4 s +-1 (%.3f s)",
@@ -611,11 +546,11 @@ test_discover_request(void)
 	o[n++] = REQUEST;
 	o[n++] = 50;
 	o[n++] = 4;
-	w32(o + n, YIADDR);
+	frame_put32(o + n, YIADDR);
 	n += 4;
 	o[n++] = 54;
 	o[n++] = 4;
-	w32(o + n, SRV);
+	frame_put32(o + n, SRV);
 	n += 4;
 	memcpy(o + n, params, sizeof(params));
 	n += sizeof(params);
@@ -647,29 +582,14 @@ test_discover_request(void)
 	ok(next == i.t1, "next deadline: T1");
 	/* net_configure()'s effects: the announcement, then answers. */
 	ok(wire.n == 1 && wire.frame[0][12] == 0x08 &&
-	    wire.frame[0][13] == 0x06 && r32(wire.frame[0] + 28) == YIADDR &&
-	    r32(wire.frame[0] + 38) == YIADDR, "gratuitous ARP for the lease");
+	    wire.frame[0][13] == 0x06 && frame_get32(wire.frame[0] + 28) == YIADDR &&
+	    frame_get32(wire.frame[0] + 38) == YIADDR, "gratuitous ARP for the lease");
 	is_int(echo_to(YIADDR), NET_RX_ICMP_ECHO, "echo to the lease answered");
 	/* The router is the gateway: off-link traffic asks ARP for it. */
 	wire.n = 0;
 	is_int(send_udp(0x08080808), 0, "send off-link");
 	ok(wire.n == 1 && wire.frame[0][13] == 0x06 &&
-	    r32(wire.frame[0] + 38) == ROUTER, "ARP for the router");
-}
-
-/* REQUEST options when renewing or rebinding: no 50, no 54 (table 5). */
-static size_t
-renew_opts(uint8_t *o)
-{
-	size_t n = 0;
-
-	o[n++] = 53;
-	o[n++] = 1;
-	o[n++] = REQUEST;
-	memcpy(o + n, params, sizeof(params));
-	n += sizeof(params);
-	o[n++] = 255;
-	return n;
+	    frame_get32(wire.frame[0] + 38) == ROUTER, "ARP for the router");
 }
 
 static int
@@ -677,14 +597,14 @@ is_arp_request_for(int i, uint32_t ip)
 {
 	return i < wire.n && wire.frame[i][12] == 0x08 &&
 	    wire.frame[i][13] == 0x06 && wire.frame[i][21] == 1 &&
-	    r32(wire.frame[i] + 38) == ip;
+	    frame_get32(wire.frame[i] + 38) == ip;
 }
 
 static void
 test_renew(void)
 {
 	uint8_t o[64];
-	size_t n = renew_opts(o);
+	size_t n = plain_opts(o, REQUEST);
 	uint64_t t1;
 	uint32_t xid;
 	struct net_dhcp_info i;
@@ -709,9 +629,7 @@ test_renew(void)
 
 	/* The ACK, unicast to us: lease extended from the REQUEST. */
 	now = t1 + SEC;
-	reply_init(&r, ACK);
-	r.dst = YIADDR;
-	r.dmac = our_mac;
+	reply_to_lease(&r, ACK, SRV);
 	wire.n = 0;
 	is_int(deliver(&r), NET_RX_UDP, "renewal ACK delivered (unicast)");
 	i = info();
@@ -726,9 +644,7 @@ test_renew(void)
 	poll_at(i.t1);
 	arp_reply_from(SRV);
 	now += SEC;
-	reply_init(&r, ACK);
-	r.dst = YIADDR;
-	r.dmac = our_mac;
+	reply_to_lease(&r, ACK, SRV);
 	opt_set32(&r, 3, ROUTER - 1);
 	deliver(&r);
 	ok(cb_n == 1 && cb_bound == 1 && cb_cfg.gateway == ROUTER - 1,
@@ -741,7 +657,7 @@ static void
 test_rebind(void)
 {
 	uint8_t o[64];
-	size_t n = renew_opts(o);
+	size_t n = plain_opts(o, REQUEST);
 	uint64_t t1, t2, prev, want;
 	int good = 1, steps = 0;
 	struct net_dhcp_info i;
@@ -781,11 +697,7 @@ test_rebind(void)
 
 	/* Any server may answer now. */
 	now = t2 + 10 * SEC;
-	reply_init(&r, ACK);
-	r.src = SRV2;
-	opt_set32(&r, 54, SRV2);
-	r.dst = YIADDR;
-	r.dmac = our_mac;
+	reply_to_lease(&r, ACK, SRV2);
 	deliver(&r);
 	i = info();
 	ok(strcmp(i.state, "bound") == 0 && i.server == SRV2,
@@ -795,11 +707,7 @@ test_rebind(void)
 	/* While renewing, only our server's ACK counts. */
 	poll_at(i.t1);
 	arp_reply_from(SRV2);
-	reply_init(&r, ACK);
-	r.src = SRV;
-	opt_set32(&r, 54, SRV);
-	r.dst = YIADDR;
-	r.dmac = our_mac;
+	reply_to_lease(&r, ACK, SRV);
 	deliver(&r);
 	ok(strcmp(info().state, "renewing") == 0 &&
 	    info().unexpected == 1, "renewing: another server's ACK ignored");
@@ -825,7 +733,7 @@ test_expiry(void)
 	    "callback: lost, with the old lease");
 	is_int(echo_to(YIADDR), NET_RX_UNCONFIGURED, "stack unconfigured");
 	ok(last_msg(&m) == wire.n - 1 && msg_type(&m) == DISCOVER &&
-	    r32(m.f + 26) == 0 && r32(m.f + 30) == BCAST,
+	    frame_get32(m.f + 26) == 0 && frame_get32(m.f + 30) == BCAST,
 	    "DISCOVER again, from 0.0.0.0");
 	ok(cur_xid() != xid, "with a new transaction");
 	ok(next > now && next <= now + 5 * SEC, "and its back-off");
@@ -870,9 +778,7 @@ test_nak(void)
 	arp_reply_from(SRV);
 	wire.n = 0;
 	now += SEC;
-	reply_init(&r, NAK);
-	r.dst = YIADDR;
-	r.dmac = our_mac;
+	reply_to_lease(&r, NAK, SRV);
 	deliver(&r);
 	is_str(info().state, "selecting", "NAK while renewing: selecting");
 	ok(cb_n == 1 && cb_bound == 0, "lease lost, told");
@@ -916,7 +822,7 @@ test_backoff(void)
 		quiet &= wire.n == before;
 		poll_at(prev);
 		if (wire.n != before + 1 || last_msg(&m) != before ||
-		    msg_type(&m) != DISCOVER || r32(m.b + 4) != xid ||
+		    msg_type(&m) != DISCOVER || frame_get32(m.b + 4) != xid ||
 		    (m.b[8] << 8 | m.b[9]) != (int)((now - T0) / SEC)) {
 			diag("retransmission %d: %d frames, type %d", k,
 			    wire.n - before, msg_type(&m));
@@ -958,7 +864,7 @@ test_backoff(void)
 		prev = next;
 		poll_at(prev);
 		if (last_msg(&m) < 0 || (k < NET_DHCP_REQUEST_TRIES - 1 &&
-		    (msg_type(&m) != REQUEST || r32(m.b + 4) != xid)))
+		    (msg_type(&m) != REQUEST || frame_get32(m.b + 4) != xid)))
 			good = 0;
 	}
 	ok(good, "REQUEST retransmitted after 4, 8, 16, 32 s +-1, then 64");
@@ -966,7 +872,7 @@ test_backoff(void)
 		struct sent m;
 
 		ok(last_msg(&m) >= 0 && msg_type(&m) == DISCOVER &&
-		    r32(m.b + 4) != xid && strcmp(info().state,
+		    frame_get32(m.b + 4) != xid && strcmp(info().state,
 		    "selecting") == 0, "unanswered: discovery again");
 	}
 }
@@ -1117,7 +1023,7 @@ test_accepts(void)
 	*f++ = 0;
 	*f++ = 51;
 	*f++ = 4;
-	w32(f, 600);
+	frame_put32(f, 600);
 	f += 4;
 	*f++ = 252;
 	*f++ = 0;
@@ -1125,7 +1031,7 @@ test_accepts(void)
 	f = r.sname;
 	*f++ = 1;
 	*f++ = 4;
-	w32(f, 0xffff0000);
+	frame_put32(f, 0xffff0000);
 	f[4] = 255;
 	deliver(&r);
 	i = info();
@@ -1197,7 +1103,7 @@ test_accepts(void)
 		poll_at(now);
 		ok(last_msg(&m) >= 0 && msg_type(&m) == REQUEST &&
 		    (v = find_opt(&m, 54, &n)) != NULL && n == 4 &&
-		    r32(v) == SRV2, "two offers: the first is requested");
+		    frame_get32(v) == SRV2, "two offers: the first is requested");
 	}
 }
 
