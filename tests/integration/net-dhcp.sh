@@ -62,6 +62,8 @@ ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null \
 	--log-dhcp --log-facility="$TMP/dnsmasq.log" 2>"$TMP/dnsmasq.err" &
 dnsmasq_pid=$!
 at_exit "kill $dnsmasq_pid 2>/dev/null"
+ready() { grep -q 'sockets bound exclusively' "$TMP/dnsmasq.log" 2>/dev/null; }
+ok "dnsmasq listening" wait_for 15 ready
 
 # The stack: 100 s is past T1 (60 s) with room; stopped before that.
 ip netns exec "$NS" "$TAPDHCP" "$TAP" 100 "$MAC" >"$TMP/tap.log" \
@@ -77,7 +79,7 @@ show() {
 }
 
 bound() { grep -q '^bound ' "$TMP/tap.log"; }
-ok "bound within 30 s" wait_for 30 bound
+ok "bound within 40 s" wait_for 40 bound
 line=$(grep '^bound ' "$TMP/tap.log" | head -1)
 diag "$line"
 addr=$(echo "$line" | sed -n 's|^bound \([0-9.]*\)/.*|\1|p')
