@@ -501,11 +501,10 @@ void net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info);
  * which knows the time (the caller makes one after any input).
  *
  * (fn), when not NULL, is told of each change from inside net_poll():
- * (bound) 1 with the configuration just applied (the
- * first lease, or a renewal that changed the mask or router), 0 with the
- * one just lost (the stack is unconfigured by then).  It may call what a
- * UDP receive callback may, and net_dhcp_stop().  (cfg) is the stack's,
- * valid until the callback returns.
+ * (bound) 1 with the configuration just applied (the first lease, or a
+ * renewal that changed the mask or router), 0 with the one just lost
+ * (the stack is unconfigured by then).  It may call what a UDP receive
+ * callback may, and net_dhcp_stop().  (cfg) is valid until it returns.
  */
 #define NET_DHCP_LEASE_MIN	10	/* seconds: shorter leases refused */
 #define NET_DHCP_REQUEST_TRIES	5	/* REQUESTs for an offer, in all */
