@@ -1,8 +1,15 @@
 #!/bin/sh
 # httpd.sh - the httpd kernel under QEMU, served a site archive made by
 # GNU tar, answering curl and wrk: over QEMU user networking with a
-# forward on 127.0.0.1, and over a tap inside a network namespace made
-# here.  Root is needed for the namespace part only.
+# forward on 127.0.0.1 under KVM, and over a tap inside a network
+# namespace made here under TCG, with wrk for WRK_SECONDS (30).  Root is
+# needed for the namespace part only.
+#
+# Why TCG for the tap: on this nested KVM every exit to QEMU (a virtio
+# notify, an interrupt's acknowledgement, the xAPIC timer) costs about a
+# millisecond, so an I/O-bound guest moves ~50 KB/s under KVM and
+# 200 Mbit/s under TCG (docs/net.md, "Measured").  The KVM part proves
+# the same kernel serves there; the load goes where it can be carried.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-guest-net.sh"
 
@@ -15,7 +22,7 @@ command -v curl >/dev/null 2>&1 || skip_all "curl not installed"
 SITE=$TMP/site
 mkdir -p "$SITE/docs/sub"
 cp -R "$top_srcdir/examples/site/." "$SITE/"
-head -c 3145728 /dev/urandom >"$SITE/docs/big.bin"
+head -c 262144 /dev/urandom >"$SITE/docs/big.bin"
 echo "space" >"$SITE/docs/a b.txt"
 echo "sub index" >"$SITE/docs/sub/index.html"
 tar --format=ustar -C "$SITE" -cf "$TMP/site.tar" .
@@ -65,7 +72,8 @@ checks() {
 	ok "$l: the PNG, byte for byte" cmp "$TMP/body" "$SITE/img/logo.png"
 	is "$l: png type" "$(header content-type)" "image/png"
 	get "$base/docs/big.bin"
-	ok "$l: 3 MiB file, byte for byte" cmp "$TMP/body" "$SITE/docs/big.bin"
+	ok "$l: a $(wc -c <"$SITE/docs/big.bin" | tr -d ' ')-byte file, byte for byte" \
+	    cmp "$TMP/body" "$SITE/docs/big.bin"
 	get "$base/docs/a%20b.txt"
 	ok "$l: percent-encoded name" cmp "$TMP/body" "$SITE/docs/a b.txt"
 	get "$base/docs/sub"
@@ -80,8 +88,13 @@ checks() {
 	is "$l: Allow" "$(header allow)" "GET, HEAD"
 	get "$base/docs/big.bin" -I
 	is "$l: HEAD: 200" "$(code)" 200
-	is "$l: HEAD: the length of the body" "$(header content-length)" 3145728
-	ok "$l: HEAD: no body" test ! -s "$TMP/body"
+	is "$l: HEAD: the length of the body" "$(header content-length)" \
+	    "$(wc -c <"$SITE/docs/big.bin" | tr -d ' ')"
+	# a HEAD, then a GET on the same connection: a body after the
+	# HEAD's head would be read as the GET's answer
+	raw "$host" "$port" 'HEAD /css/site.css HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\nConnection: close\r\n\r\n' >"$TMP/raw"
+	ok "$l: HEAD: no body (the next answer follows its head)" \
+	    sh -c "tr -d '\r' <$TMP/raw | awk 'NR==1 && !/^HTTP\/1.1 200/ {exit 1} /^\$/ {getline; exit !/^HTTP\/1.1 404/}'"
 	# two requests, one connection
 	curl -s -v --max-time 20 -o /dev/null -o /dev/null "$base/" \
 	    "$base/about.html" 2>"$TMP/kv"
@@ -103,21 +116,14 @@ checks() {
 	is "$l: still serving after the errors" "$(code)" 200
 }
 
-# 1. user networking, a forward on 127.0.0.1
+# 1. user networking, a forward on 127.0.0.1, under KVM where it exists
 PORT=$(free_port)
 guest_user web "$HTTPD" "$TMP/site.tar" "ip=10.0.2.15/24 gw=10.0.2.2" \
     "tcp:$PORT-:80"
 if guest_wait web "httpd: .* files" 30; then
 	ok "user: the console names the files and the address" \
 	    grep -q "httpd: 8 files .*http://10.0.2.15:80/" "$TMP/web.console"
-	checks "http://127.0.0.1:$PORT" 127.0.0.1 "$PORT" user
-	# many connections at once (slirp's own limits are the bound here)
-	if command -v wrk >/dev/null 2>&1; then
-		wrk -t 2 -c 50 -d 5 "http://127.0.0.1:$PORT/" >"$TMP/wrk-user" 2>&1
-		ok "user: wrk 50 connections 5 s: no socket error nor non-2xx" \
-		    sh -c "! grep -E 'Socket errors|Non-2xx' $TMP/wrk-user"
-		diag "user: $(grep Requests/sec "$TMP/wrk-user")"
-	fi
+	checks "http://127.0.0.1:$PORT" 127.0.0.1 "$PORT" "user ($GUEST_ACCEL)"
 else
 	not_ok "user: httpd came up" true
 fi
@@ -131,6 +137,10 @@ if [ "$(id -u)" -ne 0 ] || [ ! -e /dev/net/tun ]; then
 fi
 NS=ukhttpd$$
 netns_make "$NS"
+GUEST_ACCEL="-accel tcg -cpu max"
+rm -f "$SITE/docs/big.bin"
+head -c 3145728 /dev/urandom >"$SITE/docs/big.bin"
+tar --format=ustar -C "$SITE" -cf "$TMP/site.tar" .
 if guest_tap "$NS" tapweb "$HTTPD" "$TMP/site.tar" \
     "ip=10.79.0.2/24 gw=10.79.0.1" 10.79.0.1/24 &&
     guest_wait tapweb "httpd: .* files" 30; then

@@ -18,6 +18,10 @@ command -v "$QEMU" >/dev/null 2>&1 || skip_all "$QEMU not installed"
 [ "$(id -u)" -eq 0 ] || skip_all "not root: no network namespace"
 [ -e /dev/net/tun ] || skip_all "no /dev/net/tun"
 
+# TCG: on this nested KVM each exit to QEMU costs about a millisecond and
+# an I/O-bound guest moves ~50 KB/s (docs/net.md, "Measured"); httpd.sh
+# shows the stack under KVM.
+GUEST_ACCEL="-accel tcg -cpu max"
 NS=ukecho$$
 netns_make "$NS"
 guest_tap "$NS" echo "$ECHO" "" "ip=10.80.0.2/24 gw=10.80.0.1 quiet tcpbuf=262144" \
