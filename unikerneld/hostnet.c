@@ -13,6 +13,7 @@
 #include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -384,4 +385,47 @@ fail:
 	close(*fd);	/* the tap goes with it: it is not persistent */
 	*fd = -1;
 	return -1;
+}
+
+int
+hostnet_port_check(const struct netspec_forward *f, struct err *e)
+{
+	struct sockaddr_in sin;
+	uint32_t ip;
+	int fd, one = 1, rc = 0, saved;
+	int tcp = f->proto == NETSPEC_TCP;
+
+	if (netspec_ip_parse(f->host_ip, &ip) == -1)
+		return err_set(e, ERR_INVALID, "forward: \"%.20s\" is not an "
+		    "IPv4 address", f->host_ip);
+	fd = socket(AF_INET, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return err_errno(e, "network_setup_failed", errno, "socket");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(f->host_port);
+	sin.sin_addr.s_addr = htonl(ip);
+	if (tcp)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    (tcp && listen(fd, 1) == -1)) {
+		saved = errno;
+		if (saved == EADDRINUSE)
+			rc = err_set(e, "network_port_in_use", "%s port %u on "
+			    "%s is in use on this host", netspec_proto_name(
+			    f->proto), (unsigned)f->host_port, f->host_ip);
+		else if (saved == EACCES || saved == EPERM)
+			rc = err_errno(e, "network_not_permitted", saved, "%s "
+			    "port %u on %s (ports below 1024 need "
+			    "CAP_NET_BIND_SERVICE)", netspec_proto_name(
+			    f->proto), (unsigned)f->host_port, f->host_ip);
+		else
+			rc = err_errno(e, "network_setup_failed", saved, "%s "
+			    "port %u on %s", netspec_proto_name(f->proto),
+			    (unsigned)f->host_port, f->host_ip);
+	}
+	close(fd);
+	return rc;
 }

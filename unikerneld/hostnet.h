@@ -13,6 +13,7 @@
  *				not a bridge
  *     network_setup_failed	any other refusal (the kernel's message;
  *				a tap name in use is EBUSY)
+ *     network_port_in_use	hostnet_port_check(): a socket has the port
  *     invalid_argument		a name that is empty or too long for IFNAMSIZ
  * - Everything acts in the network namespace of the calling thread.
  * - Addresses are IPv4 in host byte order.
@@ -23,6 +24,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "netspec.h"
 
 /* What the kernel says of one link. */
 struct hostnet_link {
@@ -55,5 +57,15 @@ int hostnet_bridge_ensure(const char *name, uint32_t addr, unsigned prefix,
  */
 int hostnet_tap_open(const char *name, const char *bridge, int *fd,
     struct err *e);
+
+/*
+ * Whether the host port of forward (f) is free on its address: a socket
+ * of its protocol is bound there (with SO_REUSEADDR for TCP, as QEMU's
+ * forwards are) and closed again.  Codes: network_port_in_use,
+ * network_not_permitted (a port below 1024 without
+ * CAP_NET_BIND_SERVICE), network_setup_failed (not an address of this
+ * host).  A check, not a reservation: the port may be taken after it.
+ */
+int hostnet_port_check(const struct netspec_forward *f, struct err *e);
 
 #endif

@@ -299,13 +299,6 @@ netspec_mac(const char *id, uint8_t mac[6])
 }
 
 void
-netspec_mac_format(const uint8_t mac[6], char out[NETSPEC_MAC_MAX])
-{
-	snprintf(out, NETSPEC_MAC_MAX, "%02x:%02x:%02x:%02x:%02x:%02x",
-	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-}
-
-void
 netspec_tap_name(const char *id, char out[NETSPEC_IFNAME_MAX])
 {
 	snprintf(out, NETSPEC_IFNAME_MAX, "uk%.12s", id);

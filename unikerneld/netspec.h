@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -114,7 +115,16 @@ int netspec_from_json(json_object *obj, const struct jsonstrict_rules *r,
  * unicast) and five bytes of the SHA-256 of the id, so the same on every
  * start and on every backend. */
 void netspec_mac(const char *id, uint8_t mac[6]);
-void netspec_mac_format(const uint8_t mac[6], char out[NETSPEC_MAC_MAX]);
+
+/* "02:3e:b1:bd:43:99"; inline, so that code that only writes a MAC (the
+ * libxl backend, which runs where libcrypto may be missing) needs no
+ * more of this module. */
+static inline void
+netspec_mac_format(const uint8_t mac[6], char out[NETSPEC_MAC_MAX])
+{
+	snprintf(out, NETSPEC_MAC_MAX, "%02x:%02x:%02x:%02x:%02x:%02x",
+	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
 
 /* The tap device of instance (id) on the qemu backend: "uk" and the first
  * 12 hex digits of its id. */

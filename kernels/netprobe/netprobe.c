@@ -1,13 +1,17 @@
 /*
  * netprobe.c - a test kernel for the network drivers: finds the first
  * network device, prints its driver, transport and MAC, asks by ARP who
- * has 10.0.2.2 (QEMU's user-mode gateway, which answers) as 10.0.2.15,
- * and prints the MAC of the reply.  Exits 0 on a reply, 1 with a message
- * when there is no device or no reply within 2 s.  It speaks Ethernet
- * and ARP only, through netdev.h: no stack.
+ * has the gateway, and prints the MAC of the reply.  The addresses are
+ * those of the command line's "ip=A/N gw=G" words (runtime/net/net.h:
+ * what unikerneld gives a guest on its bridge), else 10.0.2.15 asking for
+ * 10.0.2.2, QEMU's user-mode gateway, which answers.  Exits 0 on a reply,
+ * 1 with a message when there is no device, no reply within 2 s, or the
+ * words are malformed.  It speaks Ethernet and ARP only, through
+ * netdev.h; of the stack it uses only the parser of those words.
  */
 #include <string.h>
 
+#include "net.h"
 #include "netdev.h"
 #include "rt.h"
 
@@ -16,8 +20,39 @@
 #define ARP_REPLY	2
 #define FRAME_MIN	60	/* Ethernet's minimum, without the FCS */
 
-static const uint8_t our_ip[4] = { 10, 0, 2, 15 };
-static const uint8_t gw_ip[4] = { 10, 0, 2, 2 };
+static uint8_t our_ip[4] = { 10, 0, 2, 15 };
+static uint8_t gw_ip[4] = { 10, 0, 2, 2 };
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Our address and the gateway's from ip= and gw=, when given. */
+static int
+addresses(const char *cmdline)
+{
+	struct net_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (net_config_parse(&cfg, cmdline) < 0) {
+		rt_printf("netprobe: malformed ip=, gw= or mac= words\n");
+		return -1;
+	}
+	if (cfg.ip == 0)
+		return 0;
+	if (cfg.gateway == 0) {
+		rt_printf("netprobe: ip= without gw=: nobody to ask\n");
+		return -1;
+	}
+	put32(our_ip, cfg.ip);
+	put32(gw_ip, cfg.gateway);
+	return 0;
+}
 
 static void
 put16(uint8_t *p, unsigned v)
@@ -83,6 +118,8 @@ rt_main(const struct rt_info *info)
 	size_t len;
 	int r;
 
+	if (addresses(info->cmdline) < 0)
+		return 1;
 	if ((r = netdev_probe(info->cmdline, &dev)) == -RT_ENODEV) {
 		rt_printf("netprobe: no network device\n");
 		return 1;
@@ -93,6 +130,9 @@ rt_main(const struct rt_info *info)
 	rt_printf("netprobe: %s on %s, mtu %u\n", dev->driver, dev->transport,
 	    dev->mtu);
 	print_mac("our mac", dev->mac);
+	rt_printf("netprobe: %u.%u.%u.%u asks for %u.%u.%u.%u\n", our_ip[0],
+	    our_ip[1], our_ip[2], our_ip[3], gw_ip[0], gw_ip[1], gw_ip[2],
+	    gw_ip[3]);
 	len = arp_request(frame, dev->mac);
 	if ((r = netdev_send(dev, frame, len)) != 0) {
 		rt_printf("netprobe: send failed (error %d)\n", r);
@@ -103,11 +143,16 @@ rt_main(const struct rt_info *info)
 		while ((len = netdev_recv(dev, frame, sizeof frame)) > 0)
 			if (len <= sizeof frame &&
 			    is_reply(frame, len, dev->mac)) {
-				print_mac("10.0.2.2 is at", frame + 22);
+				rt_printf("netprobe: %u.%u.%u.%u is at "
+				    "%02x:%02x:%02x:%02x:%02x:%02x\n",
+				    gw_ip[0], gw_ip[1], gw_ip[2], gw_ip[3],
+				    frame[22], frame[23], frame[24], frame[25],
+				    frame[26], frame[27]);
 				return 0;
 			}
 		rt_poll(deadline);
 	}
-	rt_printf("netprobe: no ARP reply from 10.0.2.2 within 2 s\n");
+	rt_printf("netprobe: no ARP reply from %u.%u.%u.%u within 2 s\n",
+	    gw_ip[0], gw_ip[1], gw_ip[2], gw_ip[3]);
 	return 1;
 }

@@ -16,12 +16,14 @@
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <linux/if_tun.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,6 +133,43 @@ test_unprivileged(void)
 	    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/* Forwards' host ports: free, in use (TCP and UDP), not this host's. */
+static void
+test_ports(void)
+{
+	struct netspec_forward f = { NETSPEC_TCP, "127.0.0.1", 0, 80 };
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int t, u;
+	struct err e;
+
+	t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (!ok(t >= 0 && u >= 0 && bind(t, (struct sockaddr *)&sin,
+	    sizeof(sin)) == 0 && listen(t, 1) == 0 &&
+	    getsockname(t, (struct sockaddr *)&sin, &len) == 0 &&
+	    bind(u, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "ports: a TCP listener and a UDP socket on one port"))
+		return;
+	f.host_port = ntohs(sin.sin_port);
+	is_code(hostnet_port_check(&f, &e), &e, "network_port_in_use",
+	    "ports: the TCP port");
+	f.proto = NETSPEC_UDP;
+	is_code(hostnet_port_check(&f, &e), &e, "network_port_in_use",
+	    "ports: the UDP port");
+	close(t);
+	close(u);
+	ok(hostnet_port_check(&f, &e) == 0, "ports: free once closed (udp)");
+	f.proto = NETSPEC_TCP;
+	ok(hostnet_port_check(&f, &e) == 0, "ports: free once closed (tcp)");
+	snprintf(f.host_ip, sizeof(f.host_ip), "192.0.2.1");
+	is_code(hostnet_port_check(&f, &e), &e, "network_setup_failed",
+	    "ports: an address this host does not have");
+}
+
 int
 main(void)
 {
@@ -140,13 +179,16 @@ main(void)
 	struct err e;
 
 	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root (a network namespace)\n");
-		return 0;
+		test_ports();
+		ok(1, "bridges and taps # SKIP needs root (a network "
+		    "namespace)");
+		return tap_done();
 	}
+	test_ports();
 	if (unshare(CLONE_NEWNET) == -1) {
-		printf("1..0 # SKIP unshare(CLONE_NEWNET): %s\n",
+		ok(1, "bridges and taps # SKIP unshare(CLONE_NEWNET): %s",
 		    strerror(errno));
-		return 0;
+		return tap_done();
 	}
 
 	err_clear(&e);
