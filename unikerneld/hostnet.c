@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -297,6 +298,7 @@ hostnet_bridge_ensure(const char *name, uint32_t addr, unsigned prefix,
     int *created, struct err *e)
 {
 	char what[96];
+	uint8_t mac[6];
 	struct hostnet_link l;
 	struct rtattr *info;
 	struct ifinfomsg *ifi;
@@ -312,6 +314,14 @@ hostnet_bridge_ensure(const char *name, uint32_t addr, unsigned prefix,
 		    NLM_F_EXCL, sizeof(*ifi));
 		ifi->ifi_family = AF_UNSPEC;
 		nl_attr_str(&r, IFLA_IFNAME, name);
+		/* A MAC of its own: without one the bridge takes the lowest
+		 * of its ports', and changes it when that guest leaves, under
+		 * the other guests' ARP caches. */
+		if (getrandom(mac, sizeof(mac), 0) != (ssize_t)sizeof(mac))
+			return err_errno(e, "network_setup_failed", errno,
+			    "a MAC for bridge %s", name);
+		mac[0] = (uint8_t)((mac[0] & 0xfc) | 0x02);
+		nl_attr(&r, IFLA_ADDRESS, mac, sizeof(mac));
 		info = nl_attr(&r, IFLA_LINKINFO, NULL, 0);
 		nl_attr_str(&r, IFLA_INFO_KIND, "bridge");
 		nl_nest_end(&r, info);

@@ -3059,8 +3059,9 @@ store_net_lease(struct store *st, const char *id, uint32_t first,
 	}
 	if ((r = lease_free(st, first, last, exclude, addr, e)) == -1)
 		goto fail;
-	netspec_ip_format(first, a);
-	netspec_ip_format(last, b);
+	/* the pool as people count it: without the bridge's at an end */
+	netspec_ip_format(first == exclude ? first + 1 : first, a);
+	netspec_ip_format(last == exclude ? last - 1 : last, b);
 	if (r == 0) {
 		err_set(e, "network_pool_exhausted", "instance %s: every "
 		    "address of the pool %s-%s is leased; remove an instance "

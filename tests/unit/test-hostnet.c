@@ -103,6 +103,24 @@ arp_through(int fd, uint32_t ip)
 	return 0;
 }
 
+/* The MAC of link (name) in this namespace (SIOCGIFHWADDR: sysfs would
+ * show the namespace it was mounted in). */
+static int
+hwaddr(const char *name, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	rc = s >= 0 ? ioctl(s, SIOCGIFHWADDR, &ifr) : -1;
+	if (s >= 0)
+		close(s);
+	if (rc == 0)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return rc;
+}
+
 /* Without CAP_NET_ADMIN (as nobody): bridge and tap refused. */
 static void
 test_unprivileged(void)
@@ -175,6 +193,7 @@ main(void)
 {
 	struct hostnet_link br, l;
 	struct ifreq ifr;
+	uint8_t mac0[6], mac1[6];
 	int created = -1, fd, fd2, raw, found, n;
 	struct err e;
 
@@ -201,6 +220,8 @@ main(void)
 	    "  a bridge, up");
 	n = addresses("ukbr0", BR_ADDR, 24, &found);
 	ok(n == 1 && found, "  with 10.213.0.1/24 (%d addresses)", n);
+	ok(hwaddr("ukbr0", mac0) == 0 && (mac0[0] & 3) == 2,
+	    "  with a MAC of its own, unicast, locally administered");
 	ok(hostnet_bridge_ensure("ukbr0", 0x0a630001u, 16, &created, &e) == 0 &&
 	    created == 0, "once it exists, it is left as it is");
 	n = addresses("ukbr0", BR_ADDR, 24, &found);
@@ -219,9 +240,13 @@ main(void)
 	is_code(hostnet_tap_open("uktest0", "ukbr0", &fd2, &e), &e,
 	    "network_setup_failed", "the same tap again while in use");
 	ok(fd2 == -1, "  no descriptor");
+	ok(hwaddr("ukbr0", mac1) == 0 && memcmp(mac0, mac1, 6) == 0,
+	    "  the bridge's MAC did not change with a port");
 	close(fd);
 	is_int(hostnet_link_get("uktest0", &l, &e), 0,
 	    "the tap is gone once its descriptor is closed");
+	ok(hwaddr("ukbr0", mac1) == 0 && memcmp(mac0, mac1, 6) == 0,
+	    "  nor without it again");
 
 	is_code(hostnet_tap_open("uktest1", "nosuchbr", &fd, &e), &e,
 	    "network_setup_failed", "a tap on a bridge that does not exist");

@@ -1296,7 +1296,7 @@ test_network(void)
 	ok(good, "five leases: 10.0.0.2 to 10.0.0.6, the bridge's left out");
 	is_err(store_net_lease(st, ids[5], first, last, first, &addr[5], &e),
 	    &e, "network_pool_exhausted", "a sixth: the pool is exhausted");
-	ok(strstr(e.msg, "10.0.0.1-10.0.0.6") != NULL &&
+	ok(strstr(e.msg, "10.0.0.2-10.0.0.6") != NULL &&
 	    strstr(e.msg, "b5") != NULL, "  the message names the pool and "
 	    "the instance: %s", e.msg);
 	is_ok(store_net_lease(st, ids[2], first, last, first, &again, &e), &e,
