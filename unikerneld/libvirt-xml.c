@@ -257,7 +257,9 @@ check_net(const struct backend_net *net, struct err *e)
 }
 
 /* The guest's NIC: virtio (virtio-net-pci on q35 and pc) with the
- * instance's MAC; no option ROM, which qboot would not run anyway. */
+ * instance's MAC, on bus 0 (the runtime scans that bus only,
+ * runtime/drivers/virtio-pci.c; on q35 libvirt would put it behind a
+ * PCIe root port); no option ROM, which qboot would not run anyway. */
 static void
 xb_interface(struct xbuf *b, const struct backend_net *net)
 {
@@ -274,7 +276,9 @@ xb_interface(struct xbuf *b, const struct backend_net *net)
 		xb_printf(b, "'/>\n");
 	}
 	xb_printf(b, "      <model type='virtio'/>\n"
-	    "      <rom enabled='no'/>\n    </interface>\n");
+	    "      <rom enabled='no'/>\n"
+	    "      <address type='pci' domain='0x0000' bus='0x00' "
+	    "slot='0x03' function='0x0'/>\n    </interface>\n");
 }
 
 /* Everything in (spec) and (o) that reaches the XML, checked in one
