@@ -155,10 +155,24 @@ run_publish_parse(const char *s, struct run_publish *p, char *why,
 	return 0;
 }
 
+/* Whether (s) is one of the NULL-terminated (words). */
+static int
+one_of(const char *s, const char *const *words)
+{
+	for (; *words != NULL; words++)
+		if (strcmp(s, *words) == 0)
+			return 1;
+	return 0;
+}
+
 /* Checks one option's value; returns -1 to go on, else the exit status. */
 static int
 run_option(const struct cli_cmd *cmd, int c, char **argv, struct run_opts *o)
 {
+	static const char *const restarts[] = {
+		"no", "on-failure", "always", NULL,
+	};
+	static const char *const modes[] = { "none", "user", "bridge", NULL };
 	struct version_range *range;
 	enum feed_stability stab;
 	char why[128];
@@ -202,9 +216,7 @@ run_option(const struct cli_cmd *cmd, int c, char **argv, struct run_opts *o)
 		o->stability = optarg;
 		return -1;
 	case 'r':
-		if (strcmp(optarg, "no") != 0 &&
-		    strcmp(optarg, "on-failure") != 0 &&
-		    strcmp(optarg, "always") != 0)
+		if (!one_of(optarg, restarts))
 			return cli_usage(cmd, "--restart: '%s' is not no, "
 			    "on-failure or always", optarg);
 		o->restart = optarg;
@@ -216,9 +228,7 @@ run_option(const struct cli_cmd *cmd, int c, char **argv, struct run_opts *o)
 		o->cmdline = optarg;
 		return -1;
 	case 'N':
-		if (strcmp(optarg, "none") != 0 &&
-		    strcmp(optarg, "user") != 0 &&
-		    strcmp(optarg, "bridge") != 0)
+		if (!one_of(optarg, modes))
 			return cli_usage(cmd, "--network: '%s' is not none, "
 			    "user or bridge", optarg);
 		o->network = optarg;

@@ -16,6 +16,18 @@ static const char *const proto_names[] = { "tcp", "udp" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The index of (s) among the (n) (names), or -1. */
+static int
+name_index(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 const char *
 netspec_mode_name(enum netspec_mode m)
 {
@@ -25,14 +37,11 @@ netspec_mode_name(enum netspec_mode m)
 int
 netspec_mode_parse(const char *s, enum netspec_mode *m)
 {
-	size_t i;
+	int i = name_index(mode_names, NELEM(mode_names), s);
 
-	for (i = 0; s != NULL && i < NELEM(mode_names); i++)
-		if (strcmp(s, mode_names[i]) == 0) {
-			*m = (enum netspec_mode)i;
-			return 0;
-		}
-	return -1;
+	if (i >= 0)
+		*m = (enum netspec_mode)i;
+	return i >= 0 ? 0 : -1;
 }
 
 const char *
@@ -44,14 +53,11 @@ netspec_proto_name(enum netspec_proto p)
 int
 netspec_proto_parse(const char *s, enum netspec_proto *p)
 {
-	size_t i;
+	int i = name_index(proto_names, NELEM(proto_names), s);
 
-	for (i = 0; s != NULL && i < NELEM(proto_names); i++)
-		if (strcmp(s, proto_names[i]) == 0) {
-			*p = (enum netspec_proto)i;
-			return 0;
-		}
-	return -1;
+	if (i >= 0)
+		*p = (enum netspec_proto)i;
+	return i >= 0 ? 0 : -1;
 }
 
 int

@@ -22,26 +22,22 @@
 # user_publish below: publish its image with publish_kernel, run it with
 # -p, then talk to 127.0.0.1:PORT.
 . "$top_srcdir/tests/lib.sh"
+# curl, python3, unikerneld; $pids killed at exit; wait_socket, req, post,
+# error_is (its own configuration file is not used here)
+. "$top_srcdir/tests/lib-daemon.sh"
 
-UNIKERNELD=$top_builddir/unikerneld/unikerneld
 SERVER=$top_srcdir/tests/http/server.py
 PROBE_ELF=$top_builddir/kernels/netprobe/netprobe.elf
 LOOP_ELF=$top_builddir/kernels/loop/loop.elf
 
-command -v curl >/dev/null 2>&1 || skip_all "curl is not installed"
-command -v python3 >/dev/null 2>&1 || skip_all "python3 is not installed"
 command -v qemu-system-x86_64 >/dev/null 2>&1 ||
 	skip_all "qemu-system-x86_64 is not installed"
-[ -x "$UNIKERNELD" ] || skip_all "unikerneld is not built"
 [ -r "$PROBE_ELF" ] && [ -r "$LOOP_ELF" ] ||
 	{ echo "Bail out! netprobe or loop is not built"; exit 1; }
 
 cd "$TMP" || exit 1
 NS=uknet-${TMP##*.}	# this run's network namespace, in (b)
-pids=""
-# last in, first out: the guests and daemons go before the namespace
 at_exit '[ -n "${ns_made:-}" ] && ip netns delete "$NS" 2>/dev/null'
-at_exit 'for p in $pids; do kill -9 $p 2>/dev/null; done'
 # guests of this test only: their QEMUs run under our state directories
 at_exit 'pkill -9 -f "$TMP/state" 2>/dev/null'
 
@@ -82,14 +78,7 @@ start_daemon() {
 	"$@" "$UNIKERNELD" -f "$conf" >>"$TMP/daemon.log" 2>&1 &
 	dpid=$!
 	pids="$pids $dpid"
-	i=0
-	while ! curl -s -o /dev/null --unix-socket "$sock" \
-	    http://localhost/v1/health; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
-		kill -0 "$dpid" 2>/dev/null || return 1
-		sleep 0.1
-	done
+	wait_socket "$sock" "$dpid"
 }
 
 stop_daemon() {
@@ -101,29 +90,26 @@ stop_daemon() {
 	done
 }
 
-# api METHOD PATH [BODY]: prints the body; the status goes to $TMP/status
-api() {
-	curl -s --max-time 60 --unix-socket "$sock" -X "$1" -o "$TMP/api.out" \
-	    -w '%{http_code}' ${3:+-H 'Content-Type: application/json'} \
-	    ${3:+--data-binary "$3"} "http://localhost$2" >"$TMP/status"
-	cat "$TMP/api.out"
-}
-
 # field NAME EXPR: EXPR (python, d the instance NAME) as text
 field() {
-	api GET "/v1/instances/$1" | python3 -c 'import json, sys
+	req GET "/v1/instances/$1" >/dev/null
+	python3 -c 'import json, sys
 d = json.load(sys.stdin)
 v = eval(sys.argv[1])
-print("null" if v is None else v)' "$2" 2>/dev/null
+print("null" if v is None else v)' "$2" <"$TMP/body" 2>/dev/null
+}
+
+# instances: the names of the instances
+instances() {
+	req GET /v1/instances >/dev/null
+	python3 -c 'import json, sys
+print(sorted(i["name"] for i in json.load(sys.stdin)["instances"]))' \
+	    <"$TMP/body"
 }
 
 # refused_api CODE STATUS BODY: POST /v1/instances answers STATUS, CODE
 refused_api() {
-	api POST /v1/instances "$3" >/dev/null
-	[ "$(cat "$TMP/status")" = "$2" ] &&
-		python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-sys.exit(0 if d["error"]["code"] == sys.argv[2] else 1)' "$TMP/api.out" "$1"
+	[ "$(post POST /v1/instances "$3")" = "$2" ] && error_is "$1"
 }
 
 # run_guest NAME FEED [uk run options]: a detached run of FEED named NAME
@@ -241,8 +227,6 @@ not_ok "... and the port is closed" connects "$p2"
 ok "removed" $UK rm loop
 
 # refusals: each with its code, nothing left behind
-instances() { api GET /v1/instances | python3 -c 'import json, sys
-print(sorted(i["name"] for i in json.load(sys.stdin)["instances"]))'; }
 before=$(instances)
 fails_with "-p on 0.0.0.0, which the daemon does not allow" \
 	network_host_ip_refused $UK run --name r1 -p "0.0.0.0:$p2:80" \
