@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -36,6 +37,8 @@ static const struct option run_longopts[] = {
 	{ "stability", required_argument, NULL, 's' },
 	{ "restart", required_argument, NULL, 'r' },
 	{ "cmdline", required_argument, NULL, 'k' },
+	{ "network", required_argument, NULL, 'N' },
+	{ "publish", required_argument, NULL, 'p' },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "socket", required_argument, NULL, 'S' },
 	{ "help", no_argument, NULL, 'h' },
@@ -73,12 +76,106 @@ parse_count(const char *s, long max, long *out)
 	return 0;
 }
 
+/* A port, 1..65535, all digits. */
+static int
+parse_port(const char *s, size_t n, unsigned *out)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (n == 0 || n > 5)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+run_publish_parse(const char *s, struct run_publish *p, char *why,
+    size_t whysz)
+{
+	const char *slash = strchr(s, '/'), *end, *c1, *c2, *host;
+	struct in_addr a;
+	size_t n;
+
+	memset(p, 0, sizeof(*p));
+	p->proto = "tcp";
+	end = slash != NULL ? slash : s + strlen(s);
+	if (slash != NULL) {
+		if (strcmp(slash + 1, "tcp") == 0 ||
+		    strcmp(slash + 1, "udp") == 0) {
+			p->proto = slash + 1;
+		} else {
+			snprintf(why, whysz, "the protocol after '/' is "
+			    "neither tcp nor udp");
+			return -1;
+		}
+	}
+	c1 = memchr(s, ':', (size_t)(end - s));
+	c2 = c1 != NULL ? memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+	if (c1 == NULL || (c2 != NULL && memchr(c2 + 1, ':',
+	    (size_t)(end - c2 - 1)) != NULL)) {
+		snprintf(why, whysz, "not [IP:]HOST:GUEST[/tcp|/udp]");
+		return -1;
+	}
+	host = s;
+	if (c2 != NULL) {
+		n = (size_t)(c1 - s);
+		if (n == 0 || n >= sizeof(p->host_ip)) {
+			snprintf(why, whysz, "the host address is not a dotted "
+			    "IPv4 address");
+			return -1;
+		}
+		memcpy(p->host_ip, s, n);
+		p->host_ip[n] = '\0';
+		if (inet_pton(AF_INET, p->host_ip, &a) != 1) {
+			snprintf(why, whysz, "the host address '%s' is not a "
+			    "dotted IPv4 address", p->host_ip);
+			return -1;
+		}
+		host = c1 + 1;
+		c1 = c2;
+	}
+	if (parse_port(host, (size_t)(c1 - host), &p->host) == -1) {
+		snprintf(why, whysz, "the host port '%.*s' is not a number "
+		    "from 1 to 65535", (int)(c1 - host), host);
+		return -1;
+	}
+	if (parse_port(c1 + 1, (size_t)(end - c1 - 1), &p->guest) == -1) {
+		snprintf(why, whysz, "the guest port '%.*s' is not a number "
+		    "from 1 to 65535", (int)(end - c1 - 1), c1 + 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whether (s) is one of the NULL-terminated (words). */
+static int
+one_of(const char *s, const char *const *words)
+{
+	for (; *words != NULL; words++)
+		if (strcmp(s, *words) == 0)
+			return 1;
+	return 0;
+}
+
 /* Checks one option's value; returns -1 to go on, else the exit status. */
 static int
 run_option(const struct cli_cmd *cmd, int c, char **argv, struct run_opts *o)
 {
+	static const char *const restarts[] = {
+		"no", "on-failure", "always", NULL,
+	};
+	static const char *const modes[] = { "none", "user", "bridge", NULL };
 	struct version_range *range;
 	enum feed_stability stab;
+	char why[128];
 	struct err e;
 
 	switch (c) {
@@ -119,9 +216,7 @@ run_option(const struct cli_cmd *cmd, int c, char **argv, struct run_opts *o)
 		o->stability = optarg;
 		return -1;
 	case 'r':
-		if (strcmp(optarg, "no") != 0 &&
-		    strcmp(optarg, "on-failure") != 0 &&
-		    strcmp(optarg, "always") != 0)
+		if (!one_of(optarg, restarts))
 			return cli_usage(cmd, "--restart: '%s' is not no, "
 			    "on-failure or always", optarg);
 		o->restart = optarg;
@@ -131,6 +226,22 @@ run_option(const struct cli_cmd *cmd, int c, char **argv, struct run_opts *o)
 			return cli_usage(cmd, "--cmdline: over %d bytes",
 			    MANIFEST_CMDLINE_MAX);
 		o->cmdline = optarg;
+		return -1;
+	case 'N':
+		if (!one_of(optarg, modes))
+			return cli_usage(cmd, "--network: '%s' is not none, "
+			    "user or bridge", optarg);
+		o->network = optarg;
+		return -1;
+	case 'p':
+		if (o->npublish == RUN_PUBLISH_MAX)
+			return cli_usage(cmd, "--publish: at most %d forwards",
+			    RUN_PUBLISH_MAX);
+		if (run_publish_parse(optarg, &o->publish[o->npublish], why,
+		    sizeof(why)) == -1)
+			return cli_usage(cmd, "--publish: bad port forward "
+			    "\"%s\": %s", optarg, why);
+		o->npublish++;
 		return -1;
 	case 'd':
 		o->detach = 1;
@@ -156,9 +267,14 @@ run_parse_args(const struct cli_cmd *cmd, int argc, char **argv,
 	memset(o, 0, sizeof(*o));
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":dh", run_longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, ":dhp:", run_longopts, NULL)) !=
+	    -1)
 		if ((r = run_option(cmd, c, argv, o)) != -1)
 			return r;
+	if (o->npublish > 0 && o->network != NULL &&
+	    strcmp(o->network, "user") != 0)
+		return cli_usage(cmd, "--publish forwards ports to user "
+		    "networking, not to --network %s", o->network);
 	if (optind >= argc)
 		return cli_usage(cmd, "no feed URL given");
 	if (optind + 1 != argc)
@@ -168,6 +284,39 @@ run_parse_args(const struct cli_cmd *cmd, int argc, char **argv,
 		return cli_usage(cmd, "the feed URL is empty");
 	o->url = argv[optind];
 	return -1;
+}
+
+/* "network": the mode asked, and the forwards; the daemon checks them
+ * against its own rules (forward_addresses...). */
+static json_object *
+run_network(const struct run_opts *o)
+{
+	json_object *n = json_object_new_object(), *arr, *f;
+	const struct run_publish *p;
+	size_t i;
+
+	if (o->network != NULL)
+		json_object_object_add(n, "mode",
+		    json_object_new_string(o->network));
+	if (o->npublish == 0)
+		return n;
+	arr = json_object_new_array();
+	for (i = 0; i < o->npublish; i++) {
+		p = &o->publish[i];
+		f = json_object_new_object();
+		json_object_object_add(f, "host",
+		    json_object_new_int((int32_t)p->host));
+		json_object_object_add(f, "guest",
+		    json_object_new_int((int32_t)p->guest));
+		json_object_object_add(f, "proto",
+		    json_object_new_string(p->proto));
+		if (p->host_ip[0] != '\0')
+			json_object_object_add(f, "host_ip",
+			    json_object_new_string(p->host_ip));
+		json_object_array_add(arr, f);
+	}
+	json_object_object_add(n, "forwards", arr);
+	return n;
 }
 
 json_object *
@@ -200,6 +349,8 @@ run_request(const struct run_opts *o)
 	if (o->cmdline != NULL)
 		json_object_object_add(b, "cmdline",
 		    json_object_new_string(o->cmdline));
+	if (o->network != NULL || o->npublish > 0)
+		json_object_object_add(b, "network", run_network(o));
 	return b;
 }
 
@@ -577,8 +728,9 @@ const struct cli_cmd cli_cmd_run = {
 	"run",
 	"URL [--name N] [--backend B] [--memory MIB] [--vcpus N]\n"
 	"    [--version RANGE] [--stability S]\n"
-	"    [--restart no|on-failure|always] [--cmdline C] [-d|--detach]\n"
-	"    [--socket PATH]",
+	"    [--restart no|on-failure|always] [--cmdline C]\n"
+	"    [--network none|user|bridge] [-p|--publish [IP:]HOST:GUEST[/PROTO]]...\n"
+	"    [-d|--detach] [--socket PATH]",
 	"run a feed's unikernel through unikerneld and follow its console",
 	"  --name N          the instance's name (default: the feed's, with "
 	"-2, -3...\n"
@@ -592,6 +744,13 @@ const struct cli_cmd cli_cmd_run = {
 	"  --stability S     least stability admitted (default stable)\n"
 	"  --restart POLICY  no (default), on-failure or always\n"
 	"  --cmdline C       the guest's command line (default: the image's)\n"
+	"  --network MODE    none (the default without -p), user (QEMU's user\n"
+	"                    networking) or bridge (the daemon's bridge, an\n"
+	"                    address from its pool)\n"
+	"  -p, --publish [IP:]HOST:GUEST[/tcp|/udp]\n"
+	"                    forward the host's port HOST on IP (default\n"
+	"                    127.0.0.1) to the guest's port GUEST (tcp by\n"
+	"                    default); repeatable; implies --network user\n"
 	"  -d, --detach      print the instance's name once it runs and "
 	"return\n"
 	"  --socket PATH     unikerneld's socket (default: $UK_SOCKET, else\n"

@@ -162,6 +162,20 @@ int remote_subcommand(const struct cli_cmd *cmd, int argc, char **argv,
 
 /* --- uk run (cmd-run.c) --- */
 
+#define RUN_PUBLISH_MAX 32	/* -p forwards, as the daemon takes */
+
+/* One -p [IP:]HOST:GUEST[/tcp|/udp]. */
+struct run_publish {
+	char host_ip[16];	/* "" for the daemon's default, 127.0.0.1 */
+	unsigned host, guest;	/* 1..65535 */
+	const char *proto;	/* "tcp" or "udp" */
+};
+
+/* Parses (s) into (p); -1 with the reason in (why) when it is no
+ * forward. */
+int run_publish_parse(const char *s, struct run_publish *p, char *why,
+    size_t whysz);
+
 struct run_opts {
 	const char *url;
 	const char *name;
@@ -171,6 +185,10 @@ struct run_opts {
 	const char *restart;	/* no, on-failure, always */
 	const char *cmdline;
 	const char *socket;
+	const char *network;	/* none, user, bridge; NULL: the daemon's
+				 * choice (user with -p, else none) */
+	struct run_publish publish[RUN_PUBLISH_MAX];
+	size_t npublish;
 	long memory_mib;	/* 0: the feed's */
 	long vcpus;		/* 0: the image's */
 	int detach;

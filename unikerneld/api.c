@@ -78,6 +78,18 @@ static const struct {
 	{ "backend_unknown", 400 },
 	{ "stop_timeout", 504 },
 	{ "shutting_down", 503 },
+	/* guest networks (netspec.h, hostnet.h) */
+	{ "network_mode_unknown", 400 },
+	{ "network_forward_invalid", 400 },
+	{ "network_forward_duplicate", 400 },
+	{ "network_too_many_forwards", 400 },
+	{ "network_forward_mode", 400 },
+	{ "network_unsupported", 400 },
+	{ "network_host_ip_refused", 403 },
+	{ "network_pool_exhausted", 409 },
+	{ "network_port_in_use", 409 },
+	{ "network_bridge_conflict", 409 },
+	{ "network_not_permitted", 503 },
 	/* what came from elsewhere: the documents are refused... */
 	{ "feed_*", 422 },
 	{ "manifest_*", 422 },

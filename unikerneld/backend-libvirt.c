@@ -1288,6 +1288,8 @@ lv_close(struct backend *b)
 
 const struct backend_ops backend_libvirt_ops = {
 	.name = "libvirt",
+	/* no forwards: libvirt 9.0 has them only through passt */
+	.net = BACKEND_NET_USER | BACKEND_NET_BRIDGE,
 	.open = lv_open,
 	.start = lv_start,
 	.stop = lv_stop,

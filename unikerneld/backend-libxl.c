@@ -1483,6 +1483,7 @@ xl_close(struct backend *b)
 
 const struct backend_ops backend_libxl_ops = {
 	.name = "libxl",
+	.net = BACKEND_NET_BRIDGE,	/* Xen has no user networking */
 	.open = xl_open,
 	.start = xl_start,
 	.stop = xl_stop,

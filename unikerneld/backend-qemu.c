@@ -42,6 +42,7 @@
 #include <json-c/json.h>
 
 #include "backend.h"
+#include "hostnet.h"
 #include "qemu-shim.h"
 #include "trailer.h"
 
@@ -282,6 +283,45 @@ qemu_escape(const char *s)
 	return out;
 }
 
+/* The guest's network device: user networking with its forwards, or the
+ * tap QEMU inherits as SHIM_FD_NET; the NIC the machine has a bus for
+ * (microvm: virtio-mmio; pc and q35: PCI). */
+static void
+net_argv(const struct backend *b, const struct backend_net *net,
+    struct argv *a)
+{
+	const struct netspec_forward *f;
+	char mac[NETSPEC_MAC_MAX], *fw = NULL, *p;
+	size_t i;
+
+	if (net->mode == NETSPEC_NONE)
+		return;
+	netspec_mac_format(net->mac, mac);
+	argv_add(a, "-netdev");
+	if (net->mode == NETSPEC_BRIDGE) {
+		argv_add(a, "tap,id=n0,fd=%d", SHIM_FD_NET);
+	} else {
+		for (i = 0; i < net->nforwards && !a->failed; i++) {
+			f = &net->forwards[i];
+			p = fw;
+			if (asprintf(&fw, "%s,hostfwd=%s:%s:%u-:%u",
+			    p != NULL ? p : "", netspec_proto_name(f->proto),
+			    f->host_ip, (unsigned)f->host_port,
+			    (unsigned)f->guest_port) == -1) {
+				fw = NULL;
+				a->failed = 1;
+			}
+			free(p);
+		}
+		argv_add(a, "user,id=n0,restrict=%s%s", net->outbound ? "off" :
+		    "on", fw != NULL ? fw : "");
+		free(fw);
+	}
+	argv_add(a, "-device");
+	argv_add(a, "%s,netdev=n0,mac=%s", strcmp(b->machine, "microvm") == 0 ?
+	    "virtio-net-device" : "virtio-net-pci", mac);
+}
+
 static int
 build_argv(const struct backend *b, const struct backend_spec *spec,
     struct argv *a)
@@ -338,6 +378,7 @@ build_argv(const struct backend *b, const struct backend_spec *spec,
 		argv_add(a, "-action");
 		argv_add(a, "panic=none");
 	}
+	net_argv(b, &spec->net, a);
 	argv_add(a, "-chardev");
 	argv_add(a, "socket,id=qmp,fd=%d,server=on,wait=off", SHIM_FD_QMP);
 	argv_add(a, "-mon");
@@ -1191,6 +1232,33 @@ prepare_run_dir(const struct backend_spec *spec, char *const *argv,
 	return 0;
 }
 
+/* What the guest's network needs before QEMU runs: each forward's host
+ * port free (QEMU would only fail after start() returned), the tap made
+ * and on the bridge (*netfd). */
+static int
+net_prepare(const struct backend_spec *spec, int *netfd, struct err *e)
+{
+	const struct backend_net *net = &spec->net;
+	size_t i;
+
+	*netfd = -1;
+	switch (net->mode) {
+	case NETSPEC_NONE:
+		return 0;
+	case NETSPEC_USER:
+		for (i = 0; i < net->nforwards; i++)
+			if (hostnet_port_check(&net->forwards[i], e) == -1)
+				return -1;
+		return 0;
+	case NETSPEC_BRIDGE:
+		if (net->bridge == NULL || net->tap == NULL)
+			return err_set(e, ERR_INVALID, "qemu backend: bridge "
+			    "mode without a bridge or a tap name");
+		return hostnet_tap_open(net->tap, net->bridge, netfd, e);
+	}
+	return err_set(e, ERR_INVALID, "qemu backend: unknown network mode");
+}
+
 static int
 check_spec(const struct backend_spec *spec, struct err *e)
 {
@@ -1273,7 +1341,7 @@ handshake(struct backend *b, struct guest *g, int fd, struct err *e)
  * pids and pidfds are in (g). */
 static int
 spawn(struct backend *b, struct guest *g, char **qargv, int logfd,
-    int qmpfd, struct err *e)
+    int qmpfd, int netfd, struct err *e)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -1305,6 +1373,8 @@ spawn(struct backend *b, struct guest *g, char **qargv, int logfd,
 	posix_spawn_file_actions_adddup2(&fa, logfd, 2);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], SHIM_FD_CTL);
 	posix_spawn_file_actions_adddup2(&fa, qmpfd, SHIM_FD_QMP);
+	if (netfd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, netfd, SHIM_FD_NET);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
 	sigfillset(&all);
@@ -1338,7 +1408,7 @@ qemu_start(struct backend *b, const struct backend_spec *spec,
 {
 	struct argv a = { 0 };
 	struct guest *g;
-	int logfd = -1, qmpfd = -1, n, rc = -1;
+	int logfd = -1, qmpfd = -1, netfd = -1, n, rc = -1;
 
 	handle[0] = '\0';
 	if (check_spec(spec, e) == -1)
@@ -1357,7 +1427,8 @@ qemu_start(struct backend *b, const struct backend_spec *spec,
 		err_set(e, ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (prepare_run_dir(spec, a.v, &g->console_off, &logfd, e) == -1)
+	if (net_prepare(spec, &netfd, e) == -1 ||
+	    prepare_run_dir(spec, a.v, &g->console_off, &logfd, e) == -1)
 		goto out;
 	if (qmp_socket(spec->run_dir, 1, &qmpfd, e) == -1) {
 		err_prefix(e, "QMP");
@@ -1366,11 +1437,15 @@ qemu_start(struct backend *b, const struct backend_spec *spec,
 	}
 	logfd = fd_high(logfd);
 	qmpfd = fd_high(qmpfd);
+	if (netfd >= 0 && (netfd = fd_high(netfd)) < 0) {
+		err_errno(e, "backend_start_failed", errno, "fcntl");
+		goto out;
+	}
 	if (logfd < 0 || qmpfd < 0) {
 		err_errno(e, "backend_start_failed", errno, "fcntl");
 		goto out;
 	}
-	if (spawn(b, g, a.v, logfd, qmpfd, e) == -1)
+	if (spawn(b, g, a.v, logfd, qmpfd, netfd, e) == -1)
 		goto out;
 	/* Connected before our copy of the listener closes: QEMU accepts
 	 * it from the backlog once its main loop runs. */
@@ -1395,6 +1470,7 @@ qemu_start(struct backend *b, const struct backend_spec *spec,
 out:
 	close_fd(&logfd);
 	close_fd(&qmpfd);
+	close_fd(&netfd);	/* QEMU holds the tap now, or nobody: gone */
 	argv_free(&a);
 	if (g != NULL)
 		guest_free(g);
@@ -1655,6 +1731,7 @@ qemu_list(struct backend *b,
 
 const struct backend_ops backend_qemu_ops = {
 	.name = "qemu",
+	.net = BACKEND_NET_USER | BACKEND_NET_FORWARDS | BACKEND_NET_BRIDGE,
 	.open = qemu_open,
 	.start = qemu_start,
 	.stop = qemu_stop,

@@ -25,8 +25,24 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "netspec.h"
 
 #define BACKEND_HANDLE_MAX 256
+
+/* The guest's network device (docs/daemon.md, "Guest networks"). */
+struct backend_net {
+	enum netspec_mode mode;		/* NETSPEC_NONE: no device */
+	uint8_t mac[6];			/* netspec_mac() of the instance */
+	/* user: forwards from the host (QEMU's hostfwd) */
+	const struct netspec_forward *forwards;
+	size_t nforwards;
+	int outbound;			/* user: the guest may reach out of
+					 * the host (QEMU restrict=off) */
+	/* bridge: the daemon's bridge, made already (hostnet.h), and for a
+	 * backend that makes its own tap (qemu) that tap's name */
+	const char *bridge;
+	const char *tap;
+};
 
 /* What to boot: everything comes from the verified image and the daemon's
  * state directory; paths are absolute. */
@@ -40,7 +56,13 @@ struct backend_spec {
 	uint32_t vcpus;
 	const char *console_log;	/* the guest's console goes here */
 	const char *run_dir;		/* private per-instance directory */
+	struct backend_net net;		/* zero: no network device */
 };
+
+/* What a backend can give a guest (struct backend_ops, net). */
+#define BACKEND_NET_USER	0x1	/* user networking */
+#define BACKEND_NET_FORWARDS	0x2	/* ... with forwards from the host */
+#define BACKEND_NET_BRIDGE	0x4	/* a device on the daemon's bridge */
 
 enum backend_event_kind {
 	BACKEND_EVENT_RUNNING,	/* the guest started (optional to report) */
@@ -68,6 +90,7 @@ struct backend;	/* a backend's own state, opaque to the daemon */
 
 struct backend_ops {
 	const char *name;	/* "qemu", "libvirt", "libxl" */
+	unsigned net;		/* BACKEND_NET_*: the network modes it has */
 
 	/* Makes the backend's state from its part of the configuration
 	 * (uri: the libvirt URI, the qemu binary...; NULL for defaults) and
@@ -107,5 +130,10 @@ struct backend_ops {
  * unknown or not built). */
 extern const struct backend_ops *const backend_all[];
 const struct backend_ops *backend_find(const char *name);
+
+/* Whether (ops) can give a guest the network (ns): 0, or -1 with
+ * "network_unsupported" saying what the backend lacks. */
+int backend_net_check(const struct backend_ops *ops, const struct netspec *ns,
+    struct err *e);
 
 #endif

@@ -39,7 +39,8 @@ struct key {
 
 static key_parse_fn set_path, set_socket, set_string, set_mode, set_user,
     set_group, set_listen, set_bool, set_size, set_cache_max, set_duration,
-    set_count, set_backend, set_log_level;
+    set_count, set_backend, set_log_level, set_ifname, set_subnet,
+    set_forward_addresses;
 
 #define F(field) offsetof(struct config, field)
 #define KiB 1024ULL
@@ -71,6 +72,11 @@ static const struct key keys[] = {
 	{ "max_image_size", set_size, F(max_image_size), 4 * KiB, 1 * TiB },
 	{ "fetch_timeout", set_duration, F(fetch_timeout), 1, 86400 },
 	{ "fetch_retries", set_count, F(fetch_retries), 0, 100 },
+	{ "bridge_name", set_ifname, F(bridge_name), 0, 0 },
+	{ "bridge_address", set_subnet, F(bridge_address), 0, 0 },
+	{ "forward_addresses", set_forward_addresses, F(forward_addresses), 0,
+	    0 },
+	{ "user_outbound", set_bool, F(user_outbound), 0, 0 },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -112,6 +118,14 @@ config_defaults(struct config *cfg)
 	cfg->max_image_size = 1 * GiB;
 	cfg->fetch_timeout = 300;
 	cfg->fetch_retries = 3;
+	strcpy(cfg->bridge_name, "ukbr0");
+	strcpy(cfg->bridge_address, "10.213.0.1/24");
+	(void)netspec_subnet_parse(cfg->bridge_address, &cfg->bridge_subnet,
+	    NULL);
+	strcpy(cfg->forward_addresses, NETSPEC_DEFAULT_HOST_IP);
+	strcpy(cfg->forward_ips[0], NETSPEC_DEFAULT_HOST_IP);
+	cfg->nforward_ips = 1;
+	cfg->user_outbound = 0;
 }
 
 void
@@ -539,6 +553,89 @@ set_log_level(struct config *cfg, const struct key *k, const char *v,
 		}
 	snprintf(why, whysz, "not one of error, warning, info, debug");
 	return -1;
+}
+
+/* A network interface's name, as the kernel takes one (IFNAMSIZ). */
+static int
+set_ifname(struct config *cfg, const struct key *k, const char *v,
+    char *why, size_t whysz)
+{
+	size_t i, n = strlen(v);
+
+	if (n == 0 || n >= NETSPEC_IFNAME_MAX || strcmp(v, ".") == 0 ||
+	    strcmp(v, "..") == 0) {
+		snprintf(why, whysz, "not an interface name of 1 to %d "
+		    "characters", NETSPEC_IFNAME_MAX - 1);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		    (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || v[i] == '_' ||
+		    v[i] == '-' || v[i] == '.')) {
+			snprintf(why, whysz, "use letters, digits, '_', '-' "
+			    "and '.'");
+			return -1;
+		}
+	memcpy((char *)cfg + k->off, v, n + 1);
+	return 0;
+}
+
+static int
+set_subnet(struct config *cfg, const struct key *k, const char *v,
+    char *why, size_t whysz)
+{
+	struct err e;
+
+	if (strlen(v) >= sizeof(cfg->bridge_address) ||
+	    netspec_subnet_parse(v, &cfg->bridge_subnet, &e) == -1) {
+		snprintf(why, whysz, "not the bridge's ADDRESS/PREFIX, a host "
+		    "address and a prefix from 8 to 30 (10.213.0.1/24)");
+		return -1;
+	}
+	strcpy((char *)cfg + k->off, v);
+	return 0;
+}
+
+/* IPv4 addresses separated by commas or blanks: where forwards may
+ * listen. */
+static int
+set_forward_addresses(struct config *cfg, const struct key *k,
+    const char *v, char *why, size_t whysz)
+{
+	char word[NETSPEC_IP_MAX];
+	const char *p = v;
+	uint32_t ip;
+	size_t n, count = 0;
+
+	if (set_string(cfg, k, v, why, whysz) == -1)
+		return -1;
+	for (;;) {
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			break;
+		n = strcspn(p, ", \t");
+		if (n >= sizeof(word) || count == CONFIG_FORWARD_IPS_MAX) {
+			snprintf(why, whysz, "at most %d dotted IPv4 "
+			    "addresses", CONFIG_FORWARD_IPS_MAX);
+			return -1;
+		}
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (netspec_ip_parse(word, &ip) == -1) {
+			snprintf(why, whysz, "'%s' is not a dotted IPv4 "
+			    "address", word);
+			return -1;
+		}
+		netspec_ip_format(ip, cfg->forward_ips[count++]);
+		p += n;
+	}
+	if (count == 0) {
+		snprintf(why, whysz, "no address");
+		return -1;
+	}
+	cfg->nforward_ips = count;
+	return 0;
 }
 
 static size_t

@@ -35,6 +35,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "netspec.h"
 
 #define CONFIG_DEFAULT_FILE "/etc/unikerneld.conf"
 #define CONFIG_PATH_MAX 1024	/* paths and other values, NUL included */
@@ -42,6 +43,7 @@
 #define CONFIG_TOKEN_MIN 16
 #define CONFIG_TOKEN_MAX 256
 #define CONFIG_FILE_MAX (1024 * 1024)	/* larger files are refused */
+#define CONFIG_FORWARD_IPS_MAX 16	/* addresses in forward_addresses */
 
 struct config {
 	char file[CONFIG_PATH_MAX];	/* where it came from; "" defaults */
@@ -75,6 +77,15 @@ struct config {
 	uint64_t max_image_size;	/* bytes, 1 GiB */
 	unsigned fetch_timeout;		/* seconds per transfer, 300 */
 	unsigned fetch_retries;		/* 3 */
+
+	/* guest networks (docs/daemon.md, "Guest networks") */
+	char bridge_name[NETSPEC_IFNAME_MAX];	/* ukbr0 */
+	char bridge_address[32];	/* 10.213.0.1/24, as written */
+	struct netspec_subnet bridge_subnet;	/* the same, parsed */
+	char forward_addresses[CONFIG_PATH_MAX];	/* as written */
+	char forward_ips[CONFIG_FORWARD_IPS_MAX][NETSPEC_IP_MAX];
+	size_t nforward_ips;		/* 127.0.0.1 alone by default */
+	int user_outbound;		/* user mode may reach out: no */
 };
 
 /* Fills (cfg) with the defaults of unikerneld.conf(5). */

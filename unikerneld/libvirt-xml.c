@@ -232,6 +232,55 @@ check_path(const char *what, const char *p, struct err *e)
 	return lvxml_check_text(what, p, e);
 }
 
+static int
+check_net(const struct backend_net *net, struct err *e)
+{
+	switch (net->mode) {
+	case NETSPEC_NONE:
+		return 0;
+	case NETSPEC_USER:
+		/* libvirt 9.0 forwards ports only through passt
+		 * (docs/daemon.md); backend_net_check() says so first */
+		if (net->nforwards > 0)
+			return err_set(e, ERR_INVALID, "network: the libvirt "
+			    "backend has no port forwards");
+		return 0;
+	case NETSPEC_BRIDGE:
+		if (net->bridge == NULL || net->bridge[0] == '\0' ||
+		    strlen(net->bridge) >= NETSPEC_IFNAME_MAX)
+			return err_set(e, ERR_INVALID, "network: no bridge, "
+			    "or a name longer than %d bytes",
+			    NETSPEC_IFNAME_MAX - 1);
+		return lvxml_check_text("bridge name", net->bridge, e);
+	}
+	return err_set(e, ERR_INVALID, "network: unknown mode");
+}
+
+/* The guest's NIC: virtio (virtio-net-pci on q35 and pc) with the
+ * instance's MAC, on bus 0 (the runtime scans that bus only,
+ * runtime/drivers/virtio-pci.c; on q35 libvirt would put it behind a
+ * PCIe root port); no option ROM, which qboot would not run anyway. */
+static void
+xb_interface(struct xbuf *b, const struct backend_net *net)
+{
+	char mac[NETSPEC_MAC_MAX];
+
+	if (net->mode == NETSPEC_NONE)
+		return;
+	netspec_mac_format(net->mac, mac);
+	xb_printf(b, "    <interface type='%s'>\n      <mac address='%s'/>\n",
+	    net->mode == NETSPEC_BRIDGE ? "bridge" : "user", mac);
+	if (net->mode == NETSPEC_BRIDGE) {
+		xb_printf(b, "      <source bridge='");
+		xb_esc(b, net->bridge);
+		xb_printf(b, "'/>\n");
+	}
+	xb_printf(b, "      <model type='virtio'/>\n"
+	    "      <rom enabled='no'/>\n"
+	    "      <address type='pci' domain='0x0000' bus='0x00' "
+	    "slot='0x03' function='0x0'/>\n    </interface>\n");
+}
+
 /* Everything in (spec) and (o) that reaches the XML, checked in one
  * place; the formatting below then cannot fail but for memory. */
 static int
@@ -267,7 +316,7 @@ check_spec(const struct backend_spec *spec, const struct lvxml_opts *o,
 	if (o->loader != NULL && o->loader[0] != '\0' &&
 	    check_path("loader", o->loader, e) < 0)
 		return -1;
-	return 0;
+	return check_net(&spec->net, e);
 }
 
 int
@@ -341,6 +390,7 @@ lvxml_domain(const struct backend_spec *spec, const struct lvxml_opts *o,
 	xb_esc(&b, spec->console_log);
 	xb_printf(&b, "' append='on'/>\n      <target port='0'/>\n"
 	    "    </serial>\n");
+	xb_interface(&b, &spec->net);
 	xb_printf(&b, "    <panic model='isa'>\n"
 	    "      <address type='isa' iobase='0x505'/>\n    </panic>\n");
 	xb_printf(&b, "    <controller type='usb' model='none'/>\n"

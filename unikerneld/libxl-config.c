@@ -139,6 +139,35 @@ dup_into(char **dst, const char *src, struct err *e)
 	return 0;
 }
 
+/* A guest on the daemon's bridge: one PV vif (netfront's), "bridge=NAME,
+ * mac=MAC", that libxl's vif-bridge hotplug script puts on the bridge. */
+static int
+add_vif(const struct backend_net *net, libxl_domain_config *cfg,
+    struct err *e)
+{
+	libxl_device_nic *nic;
+
+	if (net->mode == NETSPEC_NONE)
+		return 0;
+	if (net->mode != NETSPEC_BRIDGE)
+		return err_set(e, ERR_INVALID, "network: Xen has no user "
+		    "networking; only bridge mode");
+	if (net->bridge == NULL || net->bridge[0] == '\0' ||
+	    strlen(net->bridge) >= NETSPEC_IFNAME_MAX)
+		return err_set(e, ERR_INVALID, "network: no bridge, or a name "
+		    "longer than %d bytes", NETSPEC_IFNAME_MAX - 1);
+	if (xlcfg_check_text("the bridge's name", net->bridge, e) == -1)
+		return -1;
+	if ((nic = calloc(1, sizeof(*nic))) == NULL)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	cfg->nics = nic;
+	cfg->num_nics = 1;
+	libxl_device_nic_init(nic);
+	nic->nictype = LIBXL_NIC_TYPE_VIF;
+	memcpy(nic->mac, net->mac, sizeof(nic->mac));
+	return dup_into(&nic->bridge, net->bridge, e);
+}
+
 int
 xlcfg_build(const struct backend_spec *spec, libxl_domain_config *cfg,
     struct err *e)
@@ -202,7 +231,7 @@ xlcfg_build(const struct backend_spec *spec, libxl_domain_config *cfg,
 	cfg->on_reboot = LIBXL_ACTION_ON_SHUTDOWN_PRESERVE;
 	cfg->on_watchdog = LIBXL_ACTION_ON_SHUTDOWN_PRESERVE;
 	cfg->on_soft_reset = LIBXL_ACTION_ON_SHUTDOWN_PRESERVE;
-	return 0;
+	return add_vif(&spec->net, cfg, e);
 }
 
 char *

@@ -96,7 +96,7 @@ main(int argc, char **argv)
 	pid_t shim, qemu;
 	int wstatus;
 
-	close_from(SHIM_FD_QMP + 1);
+	close_from(SHIM_FD_NET + 1);
 	if (argc < 3) {
 		fprintf(stderr, "usage: qemu-shim RUN_DIR QEMU [ARG...]\n");
 		return 2;
@@ -129,6 +129,7 @@ main(int argc, char **argv)
 	if (qemu == 0)
 		run_qemu(shim, argv + 2);
 	(void)close(SHIM_FD_QMP);
+	(void)close(SHIM_FD_NET);	/* not open without a tap */
 
 	/* The backend answers once it holds pidfds for both of us: until
 	 * then neither pid may be reused, so neither process may be reaped. */

@@ -8,7 +8,9 @@
  * The backend spawns it in a new session with these descriptors, all
  * others closed: 0 /dev/null, 1 and 2 RUN_DIR/qemu.log, SHIM_FD_CTL one
  * end of a SOCK_SEQPACKET pair, SHIM_FD_QMP the listening QMP socket that
- * QEMU inherits.  The first process forks and exits at once (the backend
+ * QEMU inherits, and SHIM_FD_NET, when the guest is on a bridge, its tap
+ * (/dev/net/tun), which QEMU inherits too and the shim closes: the tap
+ * ends with QEMU.  The first process forks and exits at once (the backend
  * reaps it), so the shim proper is not the daemon's child.  It forks QEMU,
  * sends SHIM_MSG_PIDS, waits for the backend to answer or hang up, waits
  * for QEMU and writes its status to RUN_DIR/SHIM_STATUS_FILE atomically:
@@ -22,6 +24,7 @@
 
 #define SHIM_FD_CTL 3
 #define SHIM_FD_QMP 4
+#define SHIM_FD_NET 5	/* only when the guest has a tap */
 #define SHIM_STATUS_FILE "status"
 
 enum shim_msg_kind {

@@ -27,8 +27,77 @@
 
 /* ---- JSON ---- */
 
+/* "network": what the instance asked and what it has: its MAC, its
+ * address and gateway (slirp's in user mode, its lease on the bridge),
+ * the bridge and, on qemu, its tap; the forwards. */
 static json_object *
-instance_json(const struct store_instance *in)
+net_json(const struct config *cfg, const struct store_instance *in)
+{
+	json_object *o = json_object_new_object(), *arr, *f;
+	const struct netspec_forward *fw;
+	const struct netspec_subnet *sn = &cfg->bridge_subnet;
+	char mac[NETSPEC_MAC_MAX], ip[NETSPEC_IP_MAX], buf[NETSPEC_IP_MAX + 4];
+	char tap[NETSPEC_IFNAME_MAX];
+	uint32_t addr = 0, gw = 0;
+	unsigned prefix = 0;
+	uint8_t m[6];
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "mode",
+	    json_object_new_string(netspec_mode_name(in->net.mode)));
+	if (in->net.mode == NETSPEC_USER) {
+		addr = NETSPEC_USER_ADDR;
+		gw = NETSPEC_USER_GATEWAY;
+		prefix = NETSPEC_USER_PREFIX;
+	} else if (in->net.mode == NETSPEC_BRIDGE) {
+		addr = in->net_address;
+		gw = sn->addr;
+		prefix = sn->prefix;
+	}
+	mac[0] = '\0';
+	if (in->net.mode != NETSPEC_NONE) {
+		netspec_mac(in->id, m);
+		netspec_mac_format(m, mac);
+	}
+	json_object_object_add(o, "mac", route_str(mac[0] ? mac : NULL));
+	arr = json_object_new_array();
+	if (addr != 0 && arr != NULL) {
+		netspec_ip_format(addr, ip);
+		snprintf(buf, sizeof(buf), "%s/%u", ip, prefix);
+		json_object_array_add(arr, json_object_new_string(buf));
+	}
+	json_object_object_add(o, "addresses", arr);
+	if (gw != 0)
+		netspec_ip_format(gw, ip);
+	json_object_object_add(o, "gateway", route_str(gw != 0 ? ip : NULL));
+	json_object_object_add(o, "bridge", route_str(in->net.mode ==
+	    NETSPEC_BRIDGE ? cfg->bridge_name : NULL));
+	netspec_tap_name(in->id, tap);
+	json_object_object_add(o, "tap", route_str(in->net.mode ==
+	    NETSPEC_BRIDGE && strcmp(in->backend, "qemu") == 0 ? tap : NULL));
+	arr = json_object_new_array();
+	for (i = 0; arr != NULL && i < in->net.nforwards; i++) {
+		fw = &in->net.forwards[i];
+		if ((f = json_object_new_object()) == NULL)
+			break;
+		json_object_object_add(f, "host",
+		    json_object_new_int(fw->host_port));
+		json_object_object_add(f, "guest",
+		    json_object_new_int(fw->guest_port));
+		json_object_object_add(f, "proto", json_object_new_string(
+		    netspec_proto_name(fw->proto)));
+		json_object_object_add(f, "host_ip",
+		    json_object_new_string(fw->host_ip));
+		json_object_array_add(arr, f);
+	}
+	json_object_object_add(o, "forwards", arr);
+	return o;
+}
+
+static json_object *
+instance_json(const struct config *cfg, const struct store_instance *in)
 {
 	json_object *o = json_object_new_object(), *img = NULL;
 
@@ -69,6 +138,7 @@ instance_json(const struct store_instance *in)
 	json_object_object_add(o, "created", route_time(in->created));
 	json_object_object_add(o, "started", route_time(in->started));
 	json_object_object_add(o, "ended", route_time(in->ended));
+	json_object_object_add(o, "network", net_json(cfg, in));
 	return o;
 }
 
@@ -87,11 +157,17 @@ instance_json_image_name(struct store *st, const struct store_instance *in,
 	store_image_free(&img);
 }
 
+static struct ukd *
+core(struct api_request *req)
+{
+	return api_arg(req);
+}
+
 static int
 reply_instance(struct api_request *req, struct store *st, unsigned status,
     struct store_instance *in)
 {
-	json_object *o = instance_json(in);
+	json_object *o = instance_json(ukd_config(core(req)), in);
 
 	if (o != NULL)
 		instance_json_image_name(st, in, o);
@@ -99,12 +175,6 @@ reply_instance(struct api_request *req, struct store *st, unsigned status,
 	if (o == NULL)
 		return -1;
 	return api_reply_json(req, status, o);
-}
-
-static struct ukd *
-core(struct api_request *req)
-{
-	return api_arg(req);
 }
 
 /* ---- list, get ---- */
@@ -172,7 +242,8 @@ route_instances_list(struct api_request *req)
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		json_object_array_add(arr, instance_json(&ins[i]));
+		json_object_array_add(arr, instance_json(
+		    ukd_config(core(req)), &ins[i]));
 	add_image_names(st, ins, n, arr);
 	store_instance_list_free(ins, n);
 	json_object_object_add(o, "instances", arr);
@@ -209,7 +280,7 @@ route_instance_get(struct api_request *req)
 
 static const char *const create_keys[] = {
 	"feed", "name", "backend", "memory_mib", "vcpus", "version",
-	"stability", "restart", "cmdline", NULL,
+	"stability", "restart", "cmdline", "network", NULL,
 };
 
 /* An optional string member into (*out); -1 with (e) when mistyped. */
@@ -267,8 +338,31 @@ valid_name(const char *s)
 	return 1;
 }
 
+/* "network" under the daemon's forward_addresses into (ns); (r->net)
+ * points at it. */
 static int
-parse_create(json_object *body, struct sup_run_req *r, struct err *e)
+parse_network(const struct config *cfg, json_object *body,
+    struct sup_run_req *r, struct netspec *ns, struct err *e)
+{
+	const char *ips[CONFIG_FORWARD_IPS_MAX];
+	struct netspec_policy pol;
+	json_object *j = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->nforward_ips; i++)
+		ips[i] = cfg->forward_ips[i];
+	pol.host_ips = ips;
+	pol.nhost_ips = cfg->nforward_ips;
+	(void)json_object_object_get_ex(body, "network", &j);
+	if (netspec_from_json(j, &api_body_rules, &pol, ns, e) == -1)
+		return -1;
+	r->net = ns;
+	return 0;
+}
+
+static int
+parse_create(const struct config *cfg, json_object *body,
+    struct sup_run_req *r, struct netspec *ns, struct err *e)
 {
 	const char *restart;
 
@@ -300,7 +394,7 @@ parse_create(json_object *body, struct sup_run_req *r, struct err *e)
 		    "bytes", STORE_CMDLINE_MAX);
 	if (r->feed[0] == '\0')
 		return err_set(e, "bad_request", "feed: empty");
-	return 0;
+	return parse_network(cfg, body, r, ns, e);
 }
 
 /* A run reporting progress: lines queued by the run's thread. */
@@ -311,6 +405,7 @@ struct job {
 	int done;
 	struct ukd *d;
 	struct sup_run_req req;
+	struct netspec net;	/* req.net */
 	json_object *body;	/* holds req's strings */
 	char *buf;		/* lines not sent yet */
 	size_t len, off, cap;
@@ -398,7 +493,8 @@ job_main(void *arg)
 	if (sup_run(j->d, &j->req, &p, &in, &details, &e) == 0) {
 		o = json_object_new_object();
 		if (o != NULL) {
-			json_object *ij = instance_json(&in);
+			json_object *ij = instance_json(ukd_config(j->d),
+			    &in);
 
 			if (ij != NULL && (st = ukd_store(j->d, NULL)) != NULL)
 				instance_json_image_name(st, &in, ij);
@@ -452,6 +548,7 @@ route_instances_create(struct api_request *req)
 {
 	const char *prog = api_query(req, "progress");
 	struct sup_run_req r;
+	struct netspec ns;
 	struct store_instance in;
 	json_object *details = NULL;
 	pthread_attr_t attr;
@@ -460,7 +557,8 @@ route_instances_create(struct api_request *req)
 	struct job *j;
 	struct err e;
 
-	if (parse_create(api_body(req), &r, &e) == -1)
+	if (parse_create(ukd_config(core(req)), api_body(req), &r, &ns,
+	    &e) == -1)
 		return api_reply_error(req, &e);
 	if (prog == NULL || strcmp(prog, "1") != 0) {
 		if (sup_run(core(req), &r, NULL, &in, &details, &e) == -1)
@@ -478,6 +576,8 @@ route_instances_create(struct api_request *req)
 	j->refs = 2;
 	j->d = core(req);
 	j->req = r;
+	j->net = ns;
+	j->req.net = &j->net;
 	/* the request's strings point into the body, which the job keeps */
 	j->body = json_object_get(api_body(req));
 	pthread_attr_init(&attr);
@@ -607,7 +707,7 @@ route_instance_update(struct api_request *req)
 	    sup_update(core(req), api_capture(req, "name"), &updated, from, to,
 	    &in, &e) == -1)
 		return api_reply_error(req, &e);
-	ij = instance_json(&in);
+	ij = instance_json(ukd_config(core(req)), &in);
 	if (ij != NULL)
 		instance_json_image_name(st, &in, ij);
 	store_instance_free(&in);

@@ -151,6 +151,35 @@ static const char *const migrations[] = {
 	"    CHECK (length(CAST(message AS BLOB)) <= 1024)"
 	");"
 	"CREATE INDEX events_instance ON events (instance_id, id);",
+	/* 1 -> 2: guest networks (docs/daemon.md, "Guest networks").  An
+	 * instance made before has none, as it had then. */
+	"ALTER TABLE instances ADD COLUMN net_mode TEXT NOT NULL"
+	"  DEFAULT 'none' CHECK (net_mode IN ('none', 'user', 'bridge'));"
+	"CREATE TABLE net_forwards ("
+	"  instance_id TEXT NOT NULL"
+	"    REFERENCES instances (id) ON DELETE CASCADE,"
+	"  pos INTEGER NOT NULL"
+	"    CHECK (typeof(pos) = 'integer' AND pos BETWEEN 0 AND 31),"
+	"  proto TEXT NOT NULL CHECK (proto IN ('tcp', 'udp')),"
+	"  host_ip TEXT NOT NULL CHECK (length(host_ip) BETWEEN 7 AND 15"
+	"    AND host_ip NOT GLOB '*[^0-9.]*'),"
+	"  host_port INTEGER NOT NULL CHECK (typeof(host_port) = 'integer'"
+	"    AND host_port BETWEEN 1 AND 65535),"
+	"  guest_port INTEGER NOT NULL CHECK (typeof(guest_port) = 'integer'"
+	"    AND guest_port BETWEEN 1 AND 65535),"
+	"  PRIMARY KEY (instance_id, pos),"
+	"  UNIQUE (instance_id, proto, host_ip, host_port)"
+	");"
+	/* The bridge's pool: one address per instance, each address once;
+	 * the lease goes with its instance. */
+	"CREATE TABLE net_leases ("
+	"  address INTEGER PRIMARY KEY NOT NULL"
+	"    CHECK (typeof(address) = 'integer'"
+	"      AND address BETWEEN 1 AND 4294967294),"
+	"  instance_id TEXT NOT NULL UNIQUE"
+	"    REFERENCES instances (id) ON DELETE CASCADE,"
+	"  leased INTEGER NOT NULL CHECK (typeof(leased) = 'integer')"
+	");",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==
@@ -204,6 +233,11 @@ enum q {
 	Q_INST_HANDLE_USER,
 	Q_INST_IMAGE,
 	Q_INST_DELETE,
+	Q_FWD_INSERT,
+	Q_LEASE_OF,
+	Q_LEASE_DROP,
+	Q_LEASES_IN,
+	Q_LEASE_INSERT,
 	Q_EVENT_INSERT,
 	Q_EVENT_TRIM,
 	Q_EVENT_LIST,
@@ -224,7 +258,11 @@ enum q {
 	"i.version, n.version_range, n.stability, n.backend, n.handle, " \
 	"n.desired, n.state, n.exit_code, n.reason, n.restart, " \
 	"n.restart_count, n.next_restart, n.memory_mib, n.vcpus, n.cmdline, " \
-	"n.created, n.started, n.ended " \
+	"n.created, n.started, n.ended, n.net_mode, " \
+	"(SELECT address FROM net_leases l WHERE l.instance_id = n.id), " \
+	"(SELECT group_concat(proto || ' ' || host_ip || ' ' || host_port " \
+	"|| ' ' || guest_port, ',') FROM (SELECT * FROM net_forwards f " \
+	"WHERE f.instance_id = n.id ORDER BY f.pos)) " \
 	"FROM instances n LEFT JOIN images i ON i.sha256 = n.image_sha256"
 #define EVENT_COLS "SELECT id, time, instance_id, kind, message FROM events"
 
@@ -280,8 +318,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_IMAGE_DELETE] = "DELETE FROM images WHERE sha256 = ?1",
 	[Q_INST_INSERT] = "INSERT INTO instances (id, name, feed_uri, "
 	    "version_range, stability, backend, desired, state, restart, "
-	    "memory_mib, vcpus, cmdline, created) VALUES (?1, ?2, ?3, ?4, ?5, "
-	    "?6, ?7, 'created', ?8, ?9, ?10, ?11, ?12)",
+	    "memory_mib, vcpus, cmdline, created, net_mode) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, 'created', ?8, ?9, ?10, ?11, ?12, ?13)",
 	[Q_INST_ID_EXISTS] = "SELECT 1 FROM instances WHERE id = ?1",
 	[Q_INST_NAME_EXISTS] = "SELECT 1 FROM instances WHERE name = ?1",
 	[Q_INST_BY_NAME] = INST_COLS " WHERE n.name = ?1",
@@ -304,6 +342,14 @@ static const char *const sql[Q_COUNT] = {
 	    "WHERE o.handle = ?2 AND o.id <> ?1",
 	[Q_INST_IMAGE] = "UPDATE instances SET image_sha256 = ?2 WHERE id = ?1",
 	[Q_INST_DELETE] = "DELETE FROM instances WHERE id = ?1",
+	[Q_FWD_INSERT] = "INSERT INTO net_forwards (instance_id, pos, proto, "
+	    "host_ip, host_port, guest_port) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_LEASE_OF] = "SELECT address FROM net_leases WHERE instance_id = ?1",
+	[Q_LEASE_DROP] = "DELETE FROM net_leases WHERE instance_id = ?1",
+	[Q_LEASES_IN] = "SELECT address FROM net_leases WHERE address "
+	    "BETWEEN ?1 AND ?2 ORDER BY address",
+	[Q_LEASE_INSERT] = "INSERT INTO net_leases (address, instance_id, "
+	    "leased) VALUES (?1, ?2, ?3)",
 	[Q_EVENT_INSERT] = "INSERT INTO events (time, instance_id, kind, "
 	    "message) VALUES (?1, ?2, ?3, ?4)",
 	[Q_EVENT_TRIM] = "DELETE FROM events WHERE id <= ?1",
@@ -798,7 +844,7 @@ exec_value(struct store *st, const char *text, int64_t *iv, char *tv,
 
 /* Applies one step if one is due; (*done) says the schema is current. */
 static int
-migrate_step(struct store *st, int *done, struct err *e)
+migrate_step(struct store *st, int target, int *done, struct err *e)
 {
 	int64_t version, appid, ntables;
 	char text[128];
@@ -827,7 +873,7 @@ migrate_step(struct store *st, int *done, struct err *e)
 		    STORE_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (version == STORE_SCHEMA_VERSION) {
+	if (version >= target) {
 		*done = 1;
 		return tx_commit(st, e);
 	}
@@ -843,12 +889,12 @@ fail:
 }
 
 static int
-migrate(struct store *st, struct err *e)
+migrate(struct store *st, int target, struct err *e)
 {
 	int done = 0;
 
 	while (!done)
-		if (migrate_step(st, &done, e) == -1)
+		if (migrate_step(st, target, &done, e) == -1)
 			return -1;
 	return 0;
 }
@@ -886,11 +932,21 @@ configure(struct store *st, struct err *e)
 int
 store_open(const char *path, struct store **out, struct err *e)
 {
+	return store_open_version(path, STORE_SCHEMA_VERSION, out, e);
+}
+
+int
+store_open_version(const char *path, int version, struct store **out,
+    struct err *e)
+{
 	struct store *st;
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
 		return err_set(e, ERR_INVALID, "no database path");
+	if (version < 1 || version > STORE_SCHEMA_VERSION)
+		return err_set(e, ERR_INVALID, "schema version %d is not in "
+		    "1..%d", version, STORE_SCHEMA_VERSION);
 	if (!sqlite3_threadsafe())
 		return err_set(e, "store_error", "SQLite was built without "
 		    "thread support");
@@ -908,7 +964,7 @@ store_open(const char *path, struct store **out, struct err *e)
 			    sqlite3_errmsg(st->db));
 		goto fail;
 	}
-	if (configure(st, e) == -1 || migrate(st, e) == -1)
+	if (configure(st, e) == -1 || migrate(st, version, e) == -1)
 		goto fail;
 	*out = st;
 	return 0;
@@ -2316,6 +2372,61 @@ new_args(const struct store_instance_new *n, struct err *e)
 	return 0;
 }
 
+/* What the store keeps of a network: the host addresses a daemon lets
+ * forwards use are its policy, not the store's (netspec_check()). */
+static int
+net_args(const struct netspec *ns, struct err *e)
+{
+	const struct netspec_forward *f;
+	uint32_t ip;
+	size_t i;
+
+	if (ns == NULL)
+		return 0;
+	if ((unsigned)ns->mode > NETSPEC_BRIDGE)
+		return err_set(e, ERR_INVALID, "unknown network mode");
+	if (ns->nforwards > NETSPEC_FORWARDS_MAX)
+		return err_set(e, ERR_INVALID, "%zu forwards, more than %d",
+		    ns->nforwards, NETSPEC_FORWARDS_MAX);
+	if (ns->nforwards > 0 && ns->mode != NETSPEC_USER)
+		return err_set(e, ERR_INVALID, "forwards without user "
+		    "networking");
+	for (i = 0; i < ns->nforwards; i++) {
+		f = &ns->forwards[i];
+		if ((unsigned)f->proto > NETSPEC_UDP || f->host_port == 0 ||
+		    f->guest_port == 0 ||
+		    netspec_ip_parse(f->host_ip, &ip) == -1)
+			return err_set(e, ERR_INVALID, "forward %zu is not a "
+			    "protocol, a host address and two ports", i);
+	}
+	return 0;
+}
+
+/* The forwards of a new instance (iid). */
+static int
+forwards_insert(struct store *st, const char *iid, const struct netspec *ns,
+    struct err *e)
+{
+	const struct netspec_forward *f;
+	sqlite3_stmt *s;
+	size_t i;
+
+	for (i = 0; ns != NULL && i < ns->nforwards; i++) {
+		f = &ns->forwards[i];
+		if ((s = q(st, Q_FWD_INSERT, e)) == NULL)
+			return -1;
+		b_text(st, s, 1, iid);
+		b_int(st, s, 2, (int64_t)i);
+		b_text(st, s, 3, netspec_proto_name(f->proto));
+		b_text(st, s, 4, f->host_ip);
+		b_int(st, s, 5, f->host_port);
+		b_int(st, s, 6, f->guest_port);
+		if (run(st, s, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 random_id(char out[STORE_ID_LEN + 1], struct err *e)
 {
@@ -2366,7 +2477,7 @@ store_instance_create(struct store *st, const struct store_instance_new *n,
 		return err_set(e, ERR_INVALID, "no instance");
 	if (instance_name_arg(n->name, e) == -1)
 		return -1;
-	if (new_args(n, e) == -1)
+	if (new_args(n, e) == -1 || net_args(n->net, e) == -1)
 		return err_prefix(e, "instance %s", n->name);
 	if ((n->id != NULL ? id_arg(n->id, iid, e) : random_id(iid, e)) == -1)
 		return -1;
@@ -2388,7 +2499,9 @@ store_instance_create(struct store *st, const struct store_instance_new *n,
 	b_int(st, s, 10, n->vcpus);
 	b_text(st, s, 11, n->cmdline != NULL ? n->cmdline : "");
 	b_int(st, s, 12, now(st));
-	if (run(st, s, e) == -1)
+	b_text(st, s, 13, netspec_mode_name(n->net != NULL ? n->net->mode :
+	    NETSPEC_NONE));
+	if (run(st, s, e) == -1 || forwards_insert(st, iid, n->net, e) == -1)
 		goto fail;
 	snprintf(msg, sizeof(msg), "instance %s created on %s", n->name,
 	    n->backend);
@@ -2412,6 +2525,39 @@ col_enum(struct store *st, sqlite3_stmt *s, int i, const char *const *names,
 	    v) == -1)
 		return corrupt(st, e, "an instance has an unknown state, "
 		    "desired state or restart policy");
+	return 0;
+}
+
+/* The forwards as INST_COLS joins them: "tcp 127.0.0.1 8080 80,...". */
+static int
+forwards_read(struct store *st, const char *text, struct netspec *ns,
+    struct err *e)
+{
+	struct netspec_forward *f;
+	char proto[8];
+	unsigned hp, gp;
+	int used;
+
+	ns->nforwards = 0;
+	while (*text != '\0') {
+		if (ns->nforwards == NETSPEC_FORWARDS_MAX)
+			return corrupt(st, e, "an instance has too many "
+			    "forwards");
+		f = &ns->forwards[ns->nforwards];
+		used = 0;
+		if (sscanf(text, "%7s %15s %u %u%n", proto, f->host_ip, &hp,
+		    &gp, &used) != 4 || used == 0 ||
+		    netspec_proto_parse(proto, &f->proto) == -1 || hp < 1 ||
+		    hp > 65535 || gp < 1 || gp > 65535)
+			return corrupt(st, e, "an instance's forward is "
+			    "damaged");
+		f->host_port = (uint16_t)hp;
+		f->guest_port = (uint16_t)gp;
+		ns->nforwards++;
+		text += used;
+		if (*text == ',')
+			text++;
+	}
 	return 0;
 }
 
@@ -2451,7 +2597,10 @@ instance_row(struct store *st, sqlite3_stmt *s, void *p, struct err *e)
 	in->created = col_int(s, 19);
 	in->started = col_int(s, 20);
 	in->ended = col_int(s, 21);
-	return 0;
+	if (netspec_mode_parse(col_str(s, 22), &in->net.mode) == -1)
+		return corrupt(st, e, "an instance has an unknown network mode");
+	in->net_address = (uint32_t)col_int(s, 23);
+	return forwards_read(st, col_str(s, 24), &in->net, e);
 }
 
 void
@@ -2830,6 +2979,106 @@ store_instance_set_image(struct store *st, const char *id,
 	}
 	if (instance_update(st, Q_INST_IMAGE, iid, sha256 != NULL ? hex :
 	    NULL, e) == -1)
+		goto fail;
+	return tx_commit(st, e);
+fail:
+	tx_rollback(st);
+	return -1;
+}
+
+/* The lowest address of (first)..(last), not (exclude), that no lease
+ * holds: 1 with (*addr), 0 when none is free. */
+static int
+lease_free(struct store *st, uint32_t first, uint32_t last, uint32_t exclude,
+    uint32_t *addr, struct err *e)
+{
+	sqlite3_stmt *s = q(st, Q_LEASES_IN, e);
+	uint64_t cand = first, used;
+	int r;
+
+	if (s == NULL)
+		return -1;
+	b_int(st, s, 1, first);
+	b_int(st, s, 2, last);
+	if (cand == exclude)
+		cand++;
+	while ((r = step(st, s, e)) == 1) {
+		used = (uint64_t)col_int(s, 0);
+		if (used > cand)
+			break;
+		if (used == cand) {
+			cand++;
+			if (cand == exclude)
+				cand++;
+		}
+	}
+	if (r == -1)
+		return -1;
+	if (cand > last)
+		return 0;
+	*addr = (uint32_t)cand;
+	return 1;
+}
+
+int
+store_net_lease(struct store *st, const char *id, uint32_t first,
+    uint32_t last, uint32_t exclude, uint32_t *addr, struct err *e)
+{
+	char iid[STORE_ID_LEN + 1], a[NETSPEC_IP_MAX], b[NETSPEC_IP_MAX];
+	char msg[STORE_NAME_MAX + 96];
+	struct current c;
+	sqlite3_stmt *s;
+	uint32_t held = 0;
+	int r;
+
+	if (id_arg(id, iid, e) == -1)
+		return -1;
+	if (first == 0 || last < first || last == UINT32_MAX)
+		return err_set(e, ERR_INVALID, "bad address pool");
+	ctx(st, "leasing an address for instance %s", iid);
+	if (instance_begin(st, iid, &c, e) == -1)
+		return -1;
+	if ((s = q(st, Q_LEASE_OF, e)) == NULL)
+		goto fail;
+	b_text(st, s, 1, iid);
+	if ((r = step(st, s, e)) == -1)
+		goto fail;
+	if (r == 1)
+		held = (uint32_t)col_int(s, 0);
+	if (held != 0 && held >= first && held <= last && held != exclude) {
+		*addr = held;
+		return tx_commit(st, e);
+	}
+	if (held != 0) {
+		/* outside the pool: the bridge's subnet was changed */
+		if ((s = q(st, Q_LEASE_DROP, e)) == NULL)
+			goto fail;
+		b_text(st, s, 1, iid);
+		if (run(st, s, e) == -1)
+			goto fail;
+	}
+	if ((r = lease_free(st, first, last, exclude, addr, e)) == -1)
+		goto fail;
+	/* the pool as people count it: without the bridge's at an end */
+	netspec_ip_format(first == exclude ? first + 1 : first, a);
+	netspec_ip_format(last == exclude ? last - 1 : last, b);
+	if (r == 0) {
+		err_set(e, "network_pool_exhausted", "instance %s: every "
+		    "address of the pool %s-%s is leased; remove an instance "
+		    "on the bridge (uk rm) or widen bridge_address", c.name, a,
+		    b);
+		goto fail;
+	}
+	if ((s = q(st, Q_LEASE_INSERT, e)) == NULL)
+		goto fail;
+	b_int(st, s, 1, *addr);
+	b_text(st, s, 2, iid);
+	b_int(st, s, 3, now(st));
+	if (run(st, s, e) == -1)
+		goto fail;
+	netspec_ip_format(*addr, a);
+	snprintf(msg, sizeof(msg), "%s: address %s leased", c.name, a);
+	if (event_insert(st, iid, "network", msg, NULL, e) == -1)
 		goto fail;
 	return tx_commit(st, e);
 fail:

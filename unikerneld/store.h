@@ -47,9 +47,10 @@
 #include "err.h"
 #include "fileio.h"
 #include "minisign.h"
+#include "netspec.h"
 #include "trust.h"
 
-#define STORE_SCHEMA_VERSION 1		/* PRAGMA user_version written */
+#define STORE_SCHEMA_VERSION 2		/* PRAGMA user_version written */
 #define STORE_APPLICATION_ID 0x756b6431	/* application_id, "ukd1" */
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_EVENTS_KEEP 10000		/* events kept by default */
@@ -83,6 +84,12 @@ struct store;	/* opaque: one connection */
  * (*out) is the connection, for store_close().
  */
 int store_open(const char *path, struct store **out, struct err *e);
+
+/* store_open() that migrates no further than (version) (1..
+ * STORE_SCHEMA_VERSION): for the tests of migrations, which need a file
+ * as an older unikerneld left it. */
+int store_open_version(const char *path, int version, struct store **out,
+    struct err *e);
 
 /* Closes (st); NULL is allowed. */
 void store_close(struct store *st);
@@ -311,6 +318,7 @@ struct store_instance_new {
 	uint32_t memory_mib;		/* 1..1048576 */
 	uint32_t vcpus;			/* 1..256 */
 	const char *cmdline;		/* NULL: "" */
+	const struct netspec *net;	/* NULL: mode none */
 };
 
 struct store_instance {
@@ -336,6 +344,8 @@ struct store_instance {
 	int64_t created;
 	int64_t started;		/* 0: not running since started */
 	int64_t ended;			/* 0: not ended */
+	struct netspec net;		/* mode and forwards */
+	uint32_t net_address;		/* its lease on the bridge, 0: none */
 };
 
 /*
@@ -416,6 +426,22 @@ int store_instance_set_image(struct store *st, const char *id,
  * is ever forgotten while it runs).
  */
 int store_instance_delete(struct store *st, const char *id, struct err *e);
+
+/* --- guest networks --- */
+
+/*
+ * The address of instance (id) on the bridge, leased from the pool
+ * (first)..(last) (never (exclude), the bridge's own), into (*addr): the
+ * lease it holds when that is in the pool, else the lowest free address,
+ * recorded with a "network" event.  A lease outside the pool (the
+ * bridge's subnet was changed) is given up for a new one.  The lease
+ * stays across restarts of the instance and of the daemon, and goes with
+ * the instance (store_instance_delete()).  Codes: store_not_found,
+ * network_pool_exhausted (every address of the pool is leased),
+ * invalid_argument.
+ */
+int store_net_lease(struct store *st, const char *id, uint32_t first,
+    uint32_t last, uint32_t exclude, uint32_t *addr, struct err *e);
 
 /* --- events --- */
 

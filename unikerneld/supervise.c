@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "hostnet.h"
 #include "image.h"
 #include "select.h"
 #include "supervise.h"
@@ -488,6 +489,73 @@ out:
 	return rc;
 }
 
+/* ---- guest networks ---- */
+
+/* The address of instance (id) on the bridge: its lease, made when it
+ * has none (store_net_lease()). */
+static int
+net_lease(struct ukd *d, struct store *st, const char *id, uint32_t *addr,
+    struct err *e)
+{
+	const struct netspec_subnet *sn = &ukd_config(d)->bridge_subnet;
+	uint32_t first, last;
+
+	netspec_pool(sn, &first, &last);
+	return store_net_lease(st, id, first, last, sn->addr, addr, e);
+}
+
+/*
+ * The network part of (spec) for (in), and its command line with the
+ * words of its address into (cmdline, size) from (base): for a bridge,
+ * the bridge made when it is not there and the instance's lease; for user
+ * networking, the address QEMU's slirp gives.
+ */
+static int
+net_spec(struct ukd *d, struct store *st, const struct store_instance *in,
+    const struct backend_ops *ops, const char *base, struct backend_spec *spec,
+    char *tap, char *cmdline, size_t size, struct err *e)
+{
+	const struct config *cfg = ukd_config(d);
+	const struct netspec_subnet *sn = &cfg->bridge_subnet;
+	struct backend_net *net = &spec->net;
+	uint32_t addr = 0, gw = 0;
+	unsigned prefix = 0;
+	int created;
+
+	memset(net, 0, sizeof(*net));
+	net->mode = in->net.mode;
+	if (backend_net_check(ops, &in->net, e) == -1)
+		return -1;
+	if (net->mode != NETSPEC_NONE)
+		netspec_mac(in->id, net->mac);
+	if (net->mode == NETSPEC_USER) {
+		net->forwards = in->net.forwards;
+		net->nforwards = in->net.nforwards;
+		net->outbound = cfg->user_outbound;
+		addr = NETSPEC_USER_ADDR;
+		gw = NETSPEC_USER_GATEWAY;
+		prefix = NETSPEC_USER_PREFIX;
+	} else if (net->mode == NETSPEC_BRIDGE) {
+		if (hostnet_bridge_ensure(cfg->bridge_name, sn->addr,
+		    sn->prefix, &created, e) == -1 ||
+		    net_lease(d, st, in->id, &addr, e) == -1)
+			return -1;
+		if (created)
+			ukd_logf(d, LOG_INFO, "bridge %s made, with %s",
+			    cfg->bridge_name, cfg->bridge_address);
+		netspec_tap_name(in->id, tap);
+		net->bridge = cfg->bridge_name;
+		net->tap = tap;
+		gw = sn->addr;
+		prefix = sn->prefix;
+	}
+	if (netspec_cmdline(base, addr, prefix, gw, STORE_CMDLINE_MAX - 1,
+	    cmdline, size, e) == -1)
+		return -1;
+	spec->cmdline = cmdline;
+	return 0;
+}
+
 /* ---- booting ---- */
 
 /*
@@ -504,6 +572,7 @@ boot(struct ukd *d, struct store *st, struct store_instance *in,
 	char kernel[CONFIG_PATH_MAX + 160], initrd[CONFIG_PATH_MAX + 160];
 	char console[CONFIG_PATH_MAX + 128], run[CONFIG_PATH_MAX + 128];
 	char dir[CONFIG_PATH_MAX + 128], handle[BACKEND_HANDLE_MAX];
+	char tap[NETSPEC_IFNAME_MAX], *cmdline = NULL;
 	const struct backend_ops *ops;
 	struct backend_spec spec;
 	struct store_transition t;
@@ -545,13 +614,18 @@ boot(struct ukd *d, struct store *st, struct store_instance *in,
 	spec.id = in->id;
 	spec.kernel = kernel;
 	spec.initrd = initrd[0] != '\0' ? initrd : NULL;
-	spec.cmdline = in->cmdline != NULL && in->cmdline[0] != '\0' ?
-	    in->cmdline : m->cmdline;
 	spec.memory_mib = in->memory_mib;
 	spec.vcpus = in->vcpus;
 	spec.console_log = console;
 	spec.run_dir = run;
-	if (ops->start(b, &spec, handle, e) == -1)
+	if ((cmdline = malloc(STORE_CMDLINE_MAX + 1)) == NULL) {
+		err_set(e, ERR_NOMEM, "no memory");
+		goto fail;
+	}
+	if (net_spec(d, st, in, ops, in->cmdline != NULL &&
+	    in->cmdline[0] != '\0' ? in->cmdline : m->cmdline, &spec, tap,
+	    cmdline, STORE_CMDLINE_MAX + 1, e) == -1 ||
+	    ops->start(b, &spec, handle, e) == -1)
 		goto fail;
 	(void)store_image_touch(st, in->image, NULL);
 	if (store_instance_set_handle(st, in->id, handle, e) == -1) {
@@ -580,6 +654,7 @@ fail:
 	*e = e2;
 out:
 	free(m);
+	free(cmdline);
 	if (reget(st, in, rc == 0 ? e : &e2) == -1)
 		rc = -1;
 	return rc;
@@ -1287,6 +1362,7 @@ sup_run(struct ukd *d, const struct sup_run_req *r,
 	struct err e2;
 	size_t chosen;
 	int tries, rc = -1, created = 0;
+	uint32_t addr;
 	json_object *o;
 
 	memset(&fr, 0, sizeof(fr));
@@ -1301,8 +1377,10 @@ sup_run(struct ukd *d, const struct sup_run_req *r,
 		return err_set(e, "store_exists", "an instance named %s "
 		    "exists already", r->name);
 	}
-	/* a backend that cannot work here is refused before any download */
-	if (ukd_backend(d, backend, &ops, &b, e) == -1)
+	/* a backend that cannot work here, or cannot give the guest its
+	 * network, is refused before any download */
+	if (ukd_backend(d, backend, &ops, &b, e) == -1 ||
+	    (r->net != NULL && backend_net_check(ops, r->net, e) == -1))
 		return -1;
 	if (ukd_feed_update(d, r->feed, &fr, details, e) == -1)
 		return -1;
@@ -1344,6 +1422,7 @@ sup_run(struct ukd *d, const struct sup_run_req *r,
 	    impl->requires.memory;
 	n.vcpus = r->vcpus != 0 ? r->vcpus : 1;
 	n.cmdline = r->cmdline;
+	n.net = r->net;
 	for (tries = 1; tries < 1000; tries++) {
 		if (r->name != NULL)
 			snprintf(name, sizeof(name), "%s", r->name);
@@ -1360,6 +1439,10 @@ sup_run(struct ukd *d, const struct sup_run_req *r,
 		goto out;
 	created = 1;
 	ukd_notify(d);
+	/* the pool exhausted refuses the run before the download */
+	if (r->net != NULL && r->net->mode == NETSPEC_BRIDGE &&
+	    net_lease(d, st, id, &addr, e) == -1)
+		goto out;
 	memset(&t, 0, sizeof(t));
 	t.to = STORE_FETCHING;
 	if (store_instance_transition(st, id, STORE_CREATED, &t, e) == -1)

@@ -59,6 +59,8 @@ struct sup_run_req {
 	enum store_restart restart;
 	uint32_t memory_mib;
 	uint32_t vcpus;
+	const struct netspec *net;	/* checked (netspec_from_json());
+					 * NULL: none */
 };
 
 /* Progress of a run: (fn) gets each event object (docs/api.md) and owns

@@ -1,11 +1,14 @@
 /*
  * netprobe.c - a test kernel for the network drivers: finds the first
  * network device, prints its driver, transport, how it wakes the CPU
- * (its interrupt, or polled) and MAC, asks by ARP who has 10.0.2.2
- * (QEMU's user-mode gateway, which answers) as 10.0.2.15, and prints the
- * MAC of the reply.  Exits 0 on a reply, 1 with a message when there is
- * no device or no reply within 2 s.  It speaks Ethernet and ARP only,
- * through netdev.h: no stack.
+ * (its interrupt, or polled) and MAC, asks by ARP who has the gateway,
+ * and prints the MAC of the reply.  The addresses are those of the
+ * command line's "ip=A/N gw=G" words (runtime/net/net.h: what unikerneld
+ * gives a guest on its bridge), else 10.0.2.15 asking for 10.0.2.2,
+ * QEMU's user-mode gateway, which answers.  Exits 0 on a reply, 1 with a
+ * message when there is no device, no reply within 2 s, or the words are
+ * malformed.  It speaks Ethernet and ARP only, through netdev.h; of the
+ * stack it uses only the parser of those words.
  *
  * Two command line words measure (runtime-net.sh): "rtt=N" then times
  * N more requests, one at a time, from the send to the reply seen, and
@@ -14,9 +17,11 @@
  * long that took, how often the event loop woke to ask the device
  * meanwhile and how many interrupts the device raised.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "net.h"
 #include "netdev.h"
 #include "rt.h"
 
@@ -26,8 +31,39 @@
 #define FRAME_MIN	60	/* Ethernet's minimum, without the FCS */
 #define RTT_MAX		100
 
-static const uint8_t our_ip[4] = { 10, 0, 2, 15 };
-static const uint8_t gw_ip[4] = { 10, 0, 2, 2 };
+static uint8_t our_ip[4] = { 10, 0, 2, 15 };
+static uint8_t gw_ip[4] = { 10, 0, 2, 2 };
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Our address and the gateway's from ip= and gw=, when given. */
+static int
+addresses(const char *cmdline)
+{
+	struct net_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (net_config_parse(&cfg, cmdline) < 0) {
+		rt_printf("netprobe: malformed ip=, gw= or mac= words\n");
+		return -1;
+	}
+	if (cfg.ip == 0)
+		return 0;
+	if (cfg.gateway == 0) {
+		rt_printf("netprobe: ip= without gw=: nobody to ask\n");
+		return -1;
+	}
+	put32(our_ip, cfg.ip);
+	put32(gw_ip, cfg.gateway);
+	return 0;
+}
 
 static void
 put16(uint8_t *p, unsigned v)
@@ -199,6 +235,8 @@ rt_main(const struct rt_info *info)
 	size_t len;
 	int r;
 
+	if (addresses(info->cmdline) < 0)
+		return 1;
 	t0 = rt_time_monotonic_ns();
 	if ((r = netdev_probe(info->cmdline, &dev)) == -RT_ENODEV) {
 		rt_printf("netprobe: no network device\n");
@@ -214,6 +252,9 @@ rt_main(const struct rt_info *info)
 	else
 		rt_printf("netprobe: polled\n");
 	print_mac("our mac", dev->mac);
+	rt_printf("netprobe: %u.%u.%u.%u asks for %u.%u.%u.%u\n", our_ip[0],
+	    our_ip[1], our_ip[2], our_ip[3], gw_ip[0], gw_ip[1], gw_ip[2],
+	    gw_ip[3]);
 	t1 = rt_time_monotonic_ns();
 	len = arp_request(frame, dev->mac);
 	if ((r = netdev_send(dev, frame, len)) != 0) {
@@ -222,10 +263,17 @@ rt_main(const struct rt_info *info)
 	}
 	deadline = rt_time_monotonic_ns() + 2 * RT_NSEC_PER_SEC;
 	if (!wait_reply(dev, frame, sizeof frame, deadline)) {
-		rt_printf("netprobe: no ARP reply from 10.0.2.2 within 2 s\n");
+		rt_printf("netprobe: no ARP reply from %u.%u.%u.%u within 2 s\n",
+		    gw_ip[0], gw_ip[1], gw_ip[2], gw_ip[3]);
 		return 1;
 	}
-	print_mac("10.0.2.2 is at", frame + 22);
+	{
+		char what[32];
+
+		snprintf(what, sizeof what, "%u.%u.%u.%u is at", gw_ip[0],
+		    gw_ip[1], gw_ip[2], gw_ip[3]);
+		print_mac(what, frame + 22);
+	}
 	rt_printf("netprobe: probe took %llu us, the reply %llu us\n",
 	    (unsigned long long)(t1 - t0) / 1000,
 	    (unsigned long long)(rt_time_monotonic_ns() - t1) / 1000);

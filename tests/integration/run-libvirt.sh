@@ -13,7 +13,9 @@
 # and emptied, the guest going on at the new end since QEMU appends:
 # <source append='on'/>), survives kill -9 of unikerneld, is adopted by
 # the next one under the same handle, still bounded, and stops on POST
-# .../stop.
+# .../stop.  In the test's own network namespace also a guest on the
+# daemon's bridge (<interface type='bridge'>), ARPing the bridge from the
+# address the daemon leased it.
 . "$top_srcdir/tests/libvirt/libvirtd.sh"
 libvirt_ns_enter "$0" "$@"
 . "$top_srcdir/tests/lib.sh"
@@ -67,6 +69,13 @@ for k in hello crash loop; do
 		--uri "$base/$k.json" "www/$k.ukimg" >/dev/null ||
 		{ echo "Bail out! uk publish $k failed"; exit 1; }
 done
+# netprobe, for bridge mode: not packed by the build
+"$UK" pack --kernel "$top_builddir/kernels/netprobe/netprobe.elf" \
+    --name netprobe --version 0.1.0 --memory 16 -o www/netprobe.ukimg \
+    >/dev/null &&
+    "$UK" publish --feed www/netprobe.json --key k.key \
+	--uri "$base/netprobe.json" www/netprobe.ukimg >/dev/null ||
+	{ echo "Bail out! uk publish netprobe failed"; exit 1; }
 pubkey=$(tail -n 1 k.pub)
 
 # ---- helpers; $sock, $state, $log are those of the part running ----
@@ -197,6 +206,46 @@ show() {
 	tail -n 30 "$log" | sed 's/^/#   /'
 }
 
+# net_part LABEL SHORT: netprobe on user networking (<interface
+# type='user'>, QEMU's slirp answering its ARP), port forwards refused
+# (network_unsupported: libvirt 9.0 forwards only through passt); then,
+# in this test's own network namespace only (UK_VIRT_NS=private), a guest
+# on the daemon's bridge through <interface type='bridge'>: netprobe's
+# ARP from the address the daemon leased it, answered by the bridge; the
+# lease given back by uk rm.
+net_part() {
+	local l=$1 n=$TAG-$2-probe brmac mac
+	exits_with "$l: uk run --network user netprobe exits 0" 0 \
+	    "$UK" run --backend libvirt --network user --name "$n" \
+	    "$base/netprobe.json"
+	cp "$TMP/.out" "$dir/user.out"
+	ok "$l: ...slirp's gateway answered its ARP" \
+	    grep -q "netprobe: 10.0.2.2 is at " "$dir/user.out"
+	"$UK" rm "$n" >/dev/null 2>&1
+	fails_with "$l: uk run -p: network_unsupported" network_unsupported \
+	    "$UK" run --backend libvirt -p 8080:80 --name "$n" \
+	    "$base/netprobe.json"
+	if [ "$UK_VIRT_NS" != private ]; then
+		tap_n=$((tap_n + 1))
+		echo "ok $tap_n - $l: bridge mode # SKIP not in a network" \
+		    "namespace of the test's own"
+		return
+	fi
+	exits_with "$l: uk run --network bridge netprobe exits 0" 0 \
+	    "$UK" run --backend libvirt --network bridge --name "$n" \
+	    "$base/netprobe.json"
+	cp "$TMP/.out" "$dir/probe.out"
+	brmac=$(ip -o link show ukbr0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	mac=$(field "$n" 'd["network"]["mac"]')
+	ok "$l: ...the guest has the instance's MAC ($mac)" \
+	    grep -q "netprobe: our mac $mac" "$dir/probe.out"
+	ok "$l: ...it asked from its leased address" \
+	    grep -q "netprobe: 10.213.0.2 asks for 10.213.0.1" "$dir/probe.out"
+	ok "$l: ...and the bridge ($brmac) answered" \
+	    grep -q "netprobe: 10.213.0.1 is at $brmac" "$dir/probe.out"
+	ok "$l: ...uk rm gives the address back" "$UK" rm "$n"
+}
+
 # ---- one part: a daemon on URI ----
 
 # part LABEL SHORT URI
@@ -256,6 +305,8 @@ part() {
 	is "$l: ...the instance crashed, with the guest's reason" \
 	    "$(field "$n" '(d["state"], d["reason"])')" \
 	    "('crashed', 'crashed (page fault)')"
+
+	net_part "$l" "$p"
 
 	# loop, detached
 	n=$TAG-$p-loop

@@ -1,8 +1,10 @@
 /*
  * test-backend-qemu.c - the qemu backend (backend.h) against real QEMU and
  * the runtime's kernels: exit codes, crashes, stop and kill, start
- * failures, adoption after the "daemon" went away, list, and ten guests at
- * once.  KVM where /dev/kvm exists; else TCG, and the test is skipped only
+ * failures, adoption after the "daemon" went away, list, ten guests at
+ * once, and guest networks: netprobe on user networking (microvm, pc and
+ * q35), forwards on 127.0.0.1 and a port in use, and, as root in a
+ * network namespace of its own, a tap on a bridge the test makes.  KVM where /dev/kvm exists; else TCG, and the test is skipped only
  * when TCG cannot boot hello either.
  *
  * Environment: top_builddir (the kernels and unikerneld/qemu-shim);
@@ -10,19 +12,24 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
+#include "hostnet.h"
 #include "tap.h"
 
 extern const struct backend_ops backend_qemu_ops;
@@ -49,7 +56,7 @@ static struct {
 } got = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { { 0 } }, 0 };
 
 static char top[1024], tmp[1024], uri[4096];
-static char k_hello[1100], k_crash[1100], k_loop[1100];
+static char k_hello[1100], k_crash[1100], k_loop[1100], k_probe[1100];
 
 static int64_t
 now_ms(void)
@@ -189,12 +196,15 @@ struct guest {
 };
 
 static int
-start(struct backend *b, struct guest *g, const char *name,
-    const char *kernel, const char *cmdline, struct err *e)
+start_net(struct backend *b, struct guest *g, const char *name,
+    const char *kernel, const char *cmdline, const struct backend_net *net,
+    struct err *e)
 {
 	struct backend_spec spec;
 
 	memset(&spec, 0, sizeof(spec));
+	if (net != NULL)
+		spec.net = *net;
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	snprintf(g->run_dir, sizeof(g->run_dir), "%s/%s", tmp, name);
 	snprintf(g->console, sizeof(g->console), "%s/%s.console", tmp, name);
@@ -208,6 +218,13 @@ start(struct backend *b, struct guest *g, const char *name,
 	spec.run_dir = g->run_dir;
 	err_clear(e);
 	return ops->start(b, &spec, g->handle, e);
+}
+
+static int
+start(struct backend *b, struct guest *g, const char *name,
+    const char *kernel, const char *cmdline, struct err *e)
+{
+	return start_net(b, g, name, kernel, cmdline, NULL, e);
 }
 
 static struct backend *
@@ -533,11 +550,12 @@ test_machines(void)
 {
 	static const char *const machines[] = { "pc", "q35" };
 	static const char qboot[] = "/usr/share/qemu/qboot.rom";
+	struct backend_net net;
 	struct backend *b;
 	struct guest g;
 	struct event ev;
 	struct err e;
-	char u[8192], name[32], what[64];
+	char u[8192], name[32], what[64], path[1300];
 	size_t i;
 
 	if (access(qboot, R_OK) != 0) {
@@ -562,6 +580,21 @@ test_machines(void)
 		ev = wait_event(g.handle, 1, WAIT_MS);
 		snprintf(what, sizeof(what), "%s: crash CRASHED", machines[i]);
 		is_end(ev, BACKEND_EVENT_CRASHED, 0, what);
+		memset(&net, 0, sizeof(net));
+		net.mode = NETSPEC_USER;
+		netspec_mac("0123456789abcdef0123456789abcdef", net.mac);
+		snprintf(name, sizeof(name), "%s-probe", machines[i]);
+		ok(access(k_probe, R_OK) == 0 && start_net(b, &g, name,
+		    k_probe, "", &net, &e) == 0, "%s: netprobe started",
+		    machines[i]);
+		ev = wait_event(g.handle, 1, WAIT_MS);
+		snprintf(what, sizeof(what), "%s: netprobe on virtio-pci "
+		    "EXITED 0", machines[i]);
+		is_end(ev, BACKEND_EVENT_EXITED, 0, what);
+		snprintf(path, sizeof(path), "%s/qemu.cmdline", g.run_dir);
+		ok(file_has(path, "-device virtio-net-pci,netdev=n0,mac=") &&
+		    file_has(g.console, "netprobe: virtio-net on virtio-pci"),
+		    "%s: the NIC is virtio-net-pci", machines[i]);
 		ops->close(b);
 	}
 }
@@ -736,6 +769,180 @@ test_many(struct backend *b)
 	diag("10 guests: %lld ms", (long long)(now_ms() - t0));
 }
 
+/* A TCP port on 127.0.0.1 nobody listens on now, with a listener on it
+ * kept in (*fd) when (keep). */
+static unsigned
+free_port(int keep, int *fd)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	unsigned port = 0;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s >= 0 && bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    listen(s, 1) == 0 && getsockname(s, (struct sockaddr *)&sin,
+	    &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (keep && s >= 0)
+		*fd = s;
+	else if (s >= 0)
+		close(s);
+	return port;
+}
+
+/* Whether 127.0.0.1:(port) accepts a TCP connection. */
+static int
+connects(unsigned port)
+{
+	struct sockaddr_in sin;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rc = s >= 0 && connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	if (s >= 0)
+		close(s);
+	return rc;
+}
+
+/* User networking: netprobe ARPs slirp's gateway with the MAC it was
+ * given; forwards listen on 127.0.0.1 while the guest runs, and a port in
+ * use is refused before QEMU starts. */
+static void
+test_user_net(struct backend *b)
+{
+	struct netspec_forward fw[2] = {
+		{ NETSPEC_TCP, "127.0.0.1", 0, 80 },
+		{ NETSPEC_UDP, "127.0.0.1", 0, 53 },
+	};
+	struct backend_net net;
+	char path[1300], want[128];
+	struct guest g;
+	struct event ev;
+	struct err e;
+	unsigned port;
+	int busy = -1;
+
+	memset(&net, 0, sizeof(net));
+	net.mode = NETSPEC_USER;
+	netspec_mac("0123456789abcdef0123456789abcdef", net.mac);
+	ok(start_net(b, &g, "probe-user", k_probe, "", &net, &e) == 0,
+	    "user: netprobe started");
+	ev = wait_event(g.handle, 1, WAIT_MS);
+	is_end(ev, BACKEND_EVENT_EXITED, 0, "user: netprobe EXITED 0");
+	ok(file_has(g.console, "netprobe: our mac 02:3e:b1:bd:43:99"),
+	    "user: the guest has the MAC derived from its id");
+	ok(file_has(g.console, "netprobe: 10.0.2.2 is at "),
+	    "user: slirp's gateway answered");
+	snprintf(path, sizeof(path), "%s/qemu.cmdline", g.run_dir);
+	ok(file_has(path, "-netdev user,id=n0,restrict=on -device "
+	    "virtio-net-device,netdev=n0,mac=02:3e:b1:bd:43:99"),
+	    "user: restricted user networking, virtio-mmio's NIC");
+
+	port = free_port(0, NULL);
+	fw[0].host_port = (uint16_t)port;
+	fw[1].host_port = (uint16_t)port;
+	net.forwards = fw;
+	net.nforwards = 2;
+	net.outbound = 1;
+	ok(start_net(b, &g, "loop-user", k_loop, "", &net, &e) == 0,
+	    "user: loop with forwards started");
+	if (e.code[0] != '\0')
+		diag("%s: %s", e.code, e.msg);
+	snprintf(path, sizeof(path), "%s/qemu.cmdline", g.run_dir);
+	snprintf(want, sizeof(want), "restrict=off,hostfwd=tcp:127.0.0.1:%u-"
+	    ":80,hostfwd=udp:127.0.0.1:%u-:53", port, port);
+	ok(file_has(path, want), "user: the forwards on QEMU's command line");
+	wait_event(g.handle, 0, WAIT_MS);
+	ok(connects(port), "user: 127.0.0.1:%u accepts while the guest runs",
+	    port);
+	ok(ops->kill(b, g.handle, &e) == 0, "user: killed");
+	is_end(wait_event(g.handle, 1, WAIT_MS), BACKEND_EVENT_STOPPED, 0,
+	    "user: STOPPED");
+	ok(!connects(port), "user: the forward went with the guest");
+
+	port = free_port(1, &busy);
+	fw[0].host_port = (uint16_t)port;
+	net.nforwards = 1;
+	ok(start_net(b, &g, "loop-busy", k_loop, "", &net, &e) == -1 &&
+	    strcmp(e.code, "network_port_in_use") == 0,
+	    "user: a port in use: network_port_in_use");
+	ok(strstr(e.msg, "tcp port") != NULL, "  %s", e.msg);
+	snprintf(path, sizeof(path), "%s/qemu.cmdline", g.run_dir);
+	ok(access(path, F_OK) == -1 && errno == ENOENT,
+	    "  before anything of a guest was made");
+	if (busy >= 0)
+		close(busy);
+}
+
+/* Bridge mode, in a network namespace of this thread's own (the last
+ * test: the guests it starts use it): the tap on the daemon's bridge, and
+ * netprobe's ARP from the address on its command line answered by the
+ * bridge. */
+static void
+test_bridge_net(struct backend *b)
+{
+	struct hostnet_link br, l;
+	struct backend_net net;
+	char path[1300];
+	struct guest g;
+	struct event ev;
+	struct err e;
+	int created;
+
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) == -1) {
+		ok(1, "bridge # SKIP needs root for a network namespace");
+		return;
+	}
+	if (!ok(hostnet_bridge_ensure("ukbr0", 0x0ad50001u, 24, &created,
+	    &e) == 0 && hostnet_link_get("ukbr0", &br, &e) == 1,
+	    "bridge: ukbr0 made"))
+		return;
+	memset(&net, 0, sizeof(net));
+	net.mode = NETSPEC_BRIDGE;
+	net.bridge = "ukbr0";
+	net.tap = "uktestprobe";
+	netspec_mac("ffffffffffffffffffffffffffffffff", net.mac);
+	ok(start_net(b, &g, "probe-bridge", k_probe,
+	    "ip=10.213.0.2/24 gw=10.213.0.1", &net, &e) == 0,
+	    "bridge: netprobe started");
+	if (e.code[0] != '\0')
+		diag("%s: %s", e.code, e.msg);
+	ev = wait_event(g.handle, 1, WAIT_MS);
+	is_end(ev, BACKEND_EVENT_EXITED, 0, "bridge: netprobe EXITED 0");
+	ok(file_has(g.console, "netprobe: 10.213.0.2 asks for 10.213.0.1"),
+	    "bridge: it used the address on its command line");
+	ok(file_has(g.console, "netprobe: 10.213.0.1 is at "),
+	    "bridge: the bridge answered its ARP");
+	ok(file_has(g.console, "netprobe: our mac 02:35:23:02:48:9b"),
+	    "bridge: with the MAC derived from its id");
+	snprintf(path, sizeof(path), "%s/qemu.cmdline", g.run_dir);
+	ok(file_has(path, "-netdev tap,id=n0,fd=5 -device virtio-net-device,"
+	    "netdev=n0,mac=02:35:23:02:48:9b"),
+	    "bridge: QEMU got the tap as descriptor 5");
+	is_int(hostnet_link_get("uktestprobe", &l, &e), 0,
+	    "bridge: the tap ended with QEMU");
+
+	net.tap = "uktestloop";
+	ok(start_net(b, &g, "loop-bridge", k_loop, "", &net, &e) == 0,
+	    "bridge: loop started");
+	ok(hostnet_link_get("uktestloop", &l, &e) == 1 && l.master ==
+	    br.index && l.up, "bridge: its tap is on the bridge, up");
+	ok(ops->kill(b, g.handle, &e) == 0, "bridge: killed");
+	wait_event(g.handle, 1, WAIT_MS);
+	is_int(hostnet_link_get("uktestloop", &l, &e), 0,
+	    "bridge: its tap is gone");
+	net.bridge = "nosuchbridge";
+	ok(start_net(b, &g, "loop-nobridge", k_loop, "", &net, &e) == -1 &&
+	    strcmp(e.code, "network_setup_failed") == 0,
+	    "bridge: a bridge that is not there is refused");
+}
+
 static void
 test_once(void)
 {
@@ -764,6 +971,8 @@ main(void)
 	snprintf(k_hello, sizeof(k_hello), "%s/kernels/hello/hello.elf", top);
 	snprintf(k_crash, sizeof(k_crash), "%s/kernels/crash/crash.elf", top);
 	snprintf(k_loop, sizeof(k_loop), "%s/kernels/loop/loop.elf", top);
+	snprintf(k_probe, sizeof(k_probe), "%s/kernels/netprobe/netprobe.elf",
+	    top);
 	snprintf(uri, sizeof(uri), "shim=%s/unikerneld/qemu-shim%s%s", top,
 	    accel != NULL ? ",accel=" : "", accel != NULL ? accel : "");
 	if (access(k_hello, R_OK) != 0) {
@@ -792,6 +1001,11 @@ main(void)
 	test_daemon_killed();
 	test_machines();
 	test_list();
+	if (access(k_probe, R_OK) == 0 && (b = open_backend(uri)) != NULL) {
+		test_user_net(b);
+		test_bridge_net(b);
+		ops->close(b);
+	}
 	test_once();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);

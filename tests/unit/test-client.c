@@ -495,6 +495,24 @@ parse_args(struct run_opts *o, const char *const *args)
 	return rc;
 }
 
+/* run_parse_args() of "run" and (args), NULL after the last, any
+ * number. */
+static int
+run_many(struct run_opts *o, const char *const *args)
+{
+	char *argv[2 * RUN_PUBLISH_MAX + 8];
+	int argc = 0;
+
+	argv[argc++] = (char *)"run";
+	while (args[argc - 1] != NULL &&
+	    argc < (int)(sizeof(argv) / sizeof(argv[0])) - 1) {
+		argv[argc] = (char *)args[argc - 1];
+		argc++;
+	}
+	argv[argc] = NULL;
+	return run_parse_args(&cli_cmd_run, argc, argv, o);
+}
+
 /* parse_args() of the arguments after (o), up to a NULL. */
 static int
 parse(struct run_opts *o, ...)
@@ -516,9 +534,21 @@ test_run_args(void)
 {
 	/* Command lines refused before the daemon is asked: status 2. */
 	static const struct {
-		const char *args[4];
+		const char *args[6];
 		const char *what;
 	} refused[] = {
+		{ { "-p", "80:x", "u" }, "-p 80:x: 2" },
+		{ { "-p", "80", "u" }, "-p 80: 2" },
+		{ { "-p", "0:80", "u" }, "-p 0:80: 2" },
+		{ { "-p", "80:65536", "u" }, "-p 80:65536: 2" },
+		{ { "-p", "1.2.3:80:80", "u" }, "-p with a bad address: 2" },
+		{ { "-p", "localhost:80:80", "u" }, "-p with a host name: 2" },
+		{ { "-p", "80:80/sctp", "u" }, "-p 80:80/sctp: 2" },
+		{ { "-p", "1.2.3.4:80:80:80", "u" }, "-p with four parts: 2" },
+		{ { "-p", ":80", "u" }, "-p :80: 2" },
+		{ { "--network", "nat", "u" }, "--network nat: 2" },
+		{ { "--network", "bridge", "-p", "80:80", "u" },
+		    "-p with --network bridge: 2" },
 		{ { NULL }, "no URL: 2" },
 		{ { "a", "b" }, "two URLs: 2" },
 		{ { "--restart", "sometimes", "u" }, "--restart sometimes: 2" },
@@ -564,6 +594,50 @@ test_run_args(void)
 	is_int(parse(&o, "http://h/f.json", "--detach", NULL), -1,
 	    "options after the URL");
 	ok(o.detach, "... --detach");
+
+	is_int(parse(&o, "-p", "8080:80", "u", NULL), -1, "-p 8080:80");
+	b = run_request(&o);
+	is_str(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), "{\"feed\":\"u\",\"network\":"
+	    "{\"forwards\":[{\"host\":8080,\"guest\":80,\"proto\":\"tcp\"}]}}",
+	    "... forwards, the mode and address left to the daemon");
+	json_object_put(b);
+	is_int(parse(&o, "--network", "user", "-p", "127.0.0.1:5353:53/udp",
+	    "--publish", "9090:90/tcp", "u", NULL), -1, "two forwards, user");
+	b = run_request(&o);
+	is_str(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), "{\"feed\":\"u\",\"network\":"
+	    "{\"mode\":\"user\",\"forwards\":[{\"host\":5353,\"guest\":53,"
+	    "\"proto\":\"udp\",\"host_ip\":\"127.0.0.1\"},{\"host\":9090,"
+	    "\"guest\":90,\"proto\":\"tcp\"}]}}", "... in order, as given");
+	json_object_put(b);
+	is_int(parse(&o, "--network", "bridge", "u", NULL), -1,
+	    "--network bridge");
+	b = run_request(&o);
+	is_str(json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), "{\"feed\":\"u\",\"network\":"
+	    "{\"mode\":\"bridge\"}}", "... the mode alone");
+	json_object_put(b);
+	{
+		const char *many[2 * RUN_PUBLISH_MAX + 4];
+		char ports[RUN_PUBLISH_MAX + 1][16];
+		size_t k;
+
+		for (k = 0; k <= RUN_PUBLISH_MAX; k++) {
+			snprintf(ports[k], sizeof(ports[k]), "%zu:80",
+			    1000 + k);
+			many[2 * k] = "-p";
+			many[2 * k + 1] = ports[k];
+		}
+		many[2 * RUN_PUBLISH_MAX + 2] = "u";
+		many[2 * RUN_PUBLISH_MAX + 3] = NULL;
+		is_int(run_many(&o, many), CLI_EXIT_USAGE,
+		    "33 forwards: 2");
+		many[2 * RUN_PUBLISH_MAX] = "u";
+		many[2 * RUN_PUBLISH_MAX + 1] = NULL;
+		is_int(run_many(&o, many), -1, "32 forwards: go on");
+		is_int((long long)o.npublish, RUN_PUBLISH_MAX, "... all kept");
+	}
 
 	is_int(parse(&o, "--help", NULL), CLI_EXIT_OK, "--help: 0");
 	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)

@@ -90,6 +90,13 @@ test_defaults(void)
 	    "max_image_size default 1G");
 	is_int(cfg.fetch_timeout, 300, "fetch_timeout default 5m");
 	is_int(cfg.fetch_retries, 3, "fetch_retries default");
+	is_str(cfg.bridge_name, "ukbr0", "bridge_name default");
+	ok(cfg.bridge_subnet.addr == 0x0ad50001u &&
+	    cfg.bridge_subnet.prefix == 24, "bridge_address default "
+	    "10.213.0.1/24");
+	ok(cfg.nforward_ips == 1 && strcmp(cfg.forward_ips[0],
+	    "127.0.0.1") == 0, "forward_addresses default 127.0.0.1");
+	is_int(cfg.user_outbound, 0, "user_outbound default no");
 }
 
 static void
@@ -128,7 +135,11 @@ test_every_key(void)
 	    "console_log_max = 512K\n"
 	    "max_image_size = 64M\n"
 	    "fetch_timeout = 2m\n"
-	    "fetch_retries = 7\n",
+	    "fetch_retries = 7\n"
+	    "bridge_name = br-uk.1\n"
+	    "bridge_address = 192.168.77.1/16\n"
+	    "forward_addresses = 127.0.0.1, 0.0.0.0 192.0.2.7\n"
+	    "user_outbound = yes\n",
 	    usr_name[0] ? usr_name : "0", grp_name[0] ? grp_name : "0", token);
 	if (!ok(parse(text, &cfg, &e) == 0, "a file with every key"))
 		diag("%s [%s]", e.msg, e.code);
@@ -158,6 +169,13 @@ test_every_key(void)
 	is_int((long long)cfg.max_image_size, 64 << 20, "max_image_size");
 	is_int(cfg.fetch_timeout, 120, "fetch_timeout");
 	is_int(cfg.fetch_retries, 7, "fetch_retries");
+	is_str(cfg.bridge_name, "br-uk.1", "bridge_name");
+	ok(cfg.bridge_subnet.addr == 0xc0a84d01u &&
+	    cfg.bridge_subnet.prefix == 16, "bridge_address");
+	ok(cfg.nforward_ips == 3 && strcmp(cfg.forward_ips[1], "0.0.0.0") == 0 &&
+	    strcmp(cfg.forward_ips[2], "192.0.2.7") == 0,
+	    "forward_addresses, by commas and blanks");
+	is_int(cfg.user_outbound, 1, "user_outbound");
 	config_clear(&cfg);
 	is_str(cfg.token, "", "config_clear wipes the token");
 
@@ -271,6 +289,23 @@ test_values(void)
 		{ "fetch_retries = 101", "fetch_retries over 100" },
 		{ "fetch_retries = -1", "negative fetch_retries" },
 		{ "fetch_retries = 3x", "fetch_retries not a number" },
+		{ "bridge_name = \"\"", "an empty bridge_name" },
+		{ "bridge_name = ukbr0123456789ab", "bridge_name of 16 bytes" },
+		{ "bridge_name = uk/br", "bridge_name with a slash" },
+		{ "bridge_name = ..", "bridge_name .." },
+		{ "bridge_address = 10.213.0.1", "bridge_address without a "
+		    "prefix" },
+		{ "bridge_address = 10.213.0.0/24", "bridge_address the "
+		    "network's" },
+		{ "bridge_address = 10.213.0.1/31", "bridge_address /31" },
+		{ "bridge_address = ::1/64", "bridge_address IPv6" },
+		{ "forward_addresses = localhost", "forward_addresses by name" },
+		{ "forward_addresses = , ,", "forward_addresses none" },
+		{ "forward_addresses = 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 "
+		    "127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 127.0.0.9 "
+		    "127.0.0.10 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14 "
+		    "127.0.0.15 127.0.0.16 127.0.0.17", "17 forward_addresses" },
+		{ "user_outbound = 1", "user_outbound as a number" },
 	};
 	char text[512];
 	size_t i;

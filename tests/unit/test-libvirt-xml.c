@@ -26,27 +26,46 @@
 #define ID "0123456789ABCDEF0123456789abcdef"
 #define DIR "/var/lib/unikerneld/instances/0123456789abcdef0123456789abcdef"
 
+/* A spec in the order of struct backend_spec, without a network. */
+#define SPEC(n, i, k, rd, c, mib, cpus, con, run) \
+	{ .name = n, .id = i, .kernel = k, .initrd = rd, .cmdline = c, \
+	  .memory_mib = mib, .vcpus = cpus, .console_log = con, .run_dir = run }
+#define MAC { 0x02, 0x3e, 0xb1, 0xbd, 0x43, 0x99 }
+
 static const struct {
 	const char *golden;
 	struct backend_spec spec;
 	struct lvxml_opts opts;
 } cases[] = {
 	/* The common case: KVM, q35, qboot, a command line. */
-	{ "hello", { "hello", ID, DIR "/kernel.elf", NULL, "exit=3", 32, 1,
-	    DIR "/console.log", DIR }, { "kvm", "q35", LVXML_QBOOT } },
+	{ "hello", SPEC("hello", ID, DIR "/kernel.elf", NULL, "exit=3", 32, 1,
+	    DIR "/console.log", DIR), { "kvm", "q35", LVXML_QBOOT } },
 	/* TCG on pc with libvirt's default firmware; an initrd, no command
 	 * line (no <cmdline> at all), two vCPUs. */
-	{ "tcg-pc", { "web-1", "ffffffffffffffffffffffffffffffff",
+	{ "tcg-pc", SPEC("web-1", "ffffffffffffffffffffffffffffffff",
 	    DIR "/kernel.elf", DIR "/initrd.img", "", 512, 2,
-	    DIR "/console.log", DIR }, { "qemu", "pc", NULL } },
+	    DIR "/console.log", DIR), { "qemu", "pc", NULL } },
 	/* Every character XML escapes, in the command line (free text
 	 * from the publisher), the paths and the loader; UTF-8 kept. */
-	{ "escape", { "esc", "00000000000000000000000000000001",
+	{ "escape", SPEC("esc", "00000000000000000000000000000001",
 	    "/srv/a&b/<k>.elf", NULL,
 	    "msg=\"<b>Tom & Jerry's</b>\" x=a>b ]]> "
 	    "caf\xc3\xa9 \xf0\x9f\x90\xa7",
-	    64, 1, "/srv/it's \"here\"/console&.log", "/srv" },
+	    64, 1, "/srv/it's \"here\"/console&.log", "/srv"),
 	    { "kvm", "q35", "/opt/q&boot's.rom" } },
+	/* On the daemon's bridge, with the instance's MAC and the words
+	 * of its address on the command line. */
+	{ "bridge", { .name = "web", .id = ID, .kernel = DIR "/kernel.elf",
+	    .cmdline = "ip=10.213.0.2/24 gw=10.213.0.1", .memory_mib = 32,
+	    .vcpus = 1, .console_log = DIR "/console.log", .run_dir = DIR,
+	    .net = { .mode = NETSPEC_BRIDGE, .mac = MAC,
+	    .bridge = "ukbr0" } }, { "kvm", "q35", LVXML_QBOOT } },
+	/* User networking (QEMU's slirp through libvirt), on pc. */
+	{ "user", { .name = "web", .id = ID, .kernel = DIR "/kernel.elf",
+	    .cmdline = "", .memory_mib = 32, .vcpus = 1,
+	    .console_log = DIR "/console.log", .run_dir = DIR,
+	    .net = { .mode = NETSPEC_USER, .mac = MAC } },
+	    { "qemu", "pc", LVXML_QBOOT } },
 };
 
 static const char *
@@ -252,6 +271,22 @@ refusals(void)
 	is_str(refusal(s, o), ERR_INVALID, "relative loader path");
 	o.loader = "";
 	is_str(refusal(s, o), "(accepted)", "empty loader: none");
+	s = cases[3].spec;
+	o = cases[3].opts;
+	s.net.bridge = NULL;
+	is_str(refusal(s, o), ERR_INVALID, "bridge mode without a bridge");
+	s.net.bridge = "ukbr0123456789ab";
+	is_str(refusal(s, o), ERR_INVALID, "a bridge name of 16 bytes");
+	s.net.bridge = "br\x01";
+	is_str(refusal(s, o), ERR_INVALID, "a control character in the "
+	    "bridge's name");
+	s = cases[4].spec;
+	s.net.nforwards = 1;
+	is_str(refusal(s, o), ERR_INVALID, "user mode with forwards");
+	s.net.mode = (enum netspec_mode)7;
+	is_str(refusal(s, o), ERR_INVALID, "an unknown mode");
+	s = cases[0].spec;
+	o = cases[0].opts;
 	s.cmdline = "caf\xc3\xa9 \xf0\x9f\x90\xa7";
 	is_str(refusal(s, o), "(accepted)", "UTF-8 command line");
 }

@@ -159,6 +159,57 @@ test_golden(void)
 		diag("%s: %s", e.code, e.msg);
 	golden("large.json", json);
 	free(json);
+
+	/* on the daemon's bridge: one vif with the instance's MAC */
+	s = spec_base();
+	s.name = "bridged";
+	s.cmdline = "ip=10.213.0.2/24 gw=10.213.0.1";
+	s.net.mode = NETSPEC_BRIDGE;
+	s.net.bridge = "ukbr0";
+	memcpy(s.net.mac, (const uint8_t[6]){ 0x02, 0x3e, 0xb1, 0xbd, 0x43,
+	    0x99 }, 6);
+	json = json_of(&s, &e);
+	if (!ok(json != NULL, "bridge: builds"))
+		diag("%s: %s", e.code, e.msg);
+	golden("bridge.json", json);
+	free(json);
+}
+
+/* The vif as libxl holds it, and the modes Xen cannot have. */
+static void
+test_net(void)
+{
+	libxl_domain_config cfg;
+	struct backend_spec s = spec_base();
+	struct err e;
+	char *json;
+
+	s.net.mode = NETSPEC_BRIDGE;
+	s.net.bridge = "ukbr0";
+	s.net.mac[0] = 0x02;
+	s.net.mac[5] = 0x07;
+	libxl_domain_config_init(&cfg);
+	ok(xlcfg_build(&s, &cfg, &e) == 0 && cfg.num_nics == 1 &&
+	    cfg.nics[0].nictype == LIBXL_NIC_TYPE_VIF &&
+	    strcmp(cfg.nics[0].bridge, "ukbr0") == 0 &&
+	    cfg.nics[0].mac[0] == 0x02 && cfg.nics[0].mac[5] == 0x07,
+	    "bridge: one PV vif on ukbr0 with the instance's MAC");
+	libxl_domain_config_dispose(&cfg);
+	s.net.bridge = "br\n0";
+	json = json_of(&s, &e);
+	ok(json == NULL && strcmp(e.code, ERR_INVALID) == 0,
+	    "bridge: a name with a newline refused");
+	free(json);
+	s.net.bridge = NULL;
+	json = json_of(&s, &e);
+	ok(json == NULL && strcmp(e.code, ERR_INVALID) == 0,
+	    "bridge: no bridge refused");
+	free(json);
+	s.net.mode = NETSPEC_USER;
+	json = json_of(&s, &e);
+	ok(json == NULL && strcmp(e.code, ERR_INVALID) == 0 &&
+	    strstr(e.msg, "user") != NULL, "user mode refused: %s", e.msg);
+	free(json);
 }
 
 /* Values the golden files show only through libxl's writer. */
@@ -450,6 +501,7 @@ int
 main(void)
 {
 	test_golden();
+	test_net();
 	test_values();
 	test_cmdline_max();
 	test_bad();

@@ -189,20 +189,25 @@ test_open(void)
 	is_str(text, "wal", "journal in WAL mode");
 	is_int(raw_int("open.db", "SELECT count(*) FROM sqlite_master WHERE "
 	    "type = 'table' AND name IN ('keys', 'key_domains', 'feeds', "
-	    "'feed_accepted', 'images', 'instances', 'events')"), 7,
-	    "all tables made");
+	    "'feed_accepted', 'images', 'instances', 'events', "
+	    "'net_forwards', 'net_leases')"), 9, "all tables made");
 	is_ok(store_open(path_in("open.db"), &st2, &e), &e,
 	    "a second connection opens the same file");
 	store_close(st2);
 	store_close(st);
 
-	raw_exec("open.db", "PRAGMA user_version = 2");
+	snprintf(text, sizeof(text), "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION + 1);
+	raw_exec("open.db", text);
 	st = NULL;
 	is_err(store_open(path_in("open.db"), &st, &e), &e, "store_too_new",
 	    "a schema from a newer unikerneld");
-	ok(st == NULL && strstr(e.msg, "version 2") != NULL,
+	snprintf(text, sizeof(text), "version %d", STORE_SCHEMA_VERSION + 1);
+	ok(st == NULL && strstr(e.msg, text) != NULL,
 	    "message names the version: %s", e.msg);
-	raw_exec("open.db", "PRAGMA user_version = 1");
+	snprintf(text, sizeof(text), "PRAGMA user_version = %d",
+	    STORE_SCHEMA_VERSION);
+	raw_exec("open.db", text);
 	is_ok(store_open(path_in("open.db"), &st, &e), &e,
 	    "the refusal left the file alone");
 	store_close(st);
@@ -1183,6 +1188,169 @@ test_reopen(void)
 	store_close(st);
 }
 
+/* ------------------------------------------------------------------ */
+/* guest networks */
+
+/* A database as version 1 left it, with an instance, opened again by
+ * this version: migrated to the current schema, the instance without a
+ * network (as it ran), and leases work on it. */
+static void
+test_migration(void)
+{
+	struct store_instance in;
+	struct store *st;
+	uint32_t addr = 0;
+	struct err e;
+
+	is_ok(store_open_version(path_in("v1.db"), 1, &st, &e), &e,
+	    "a database at schema version 1");
+	store_close(st);
+	is_int(raw_int("v1.db", "PRAGMA user_version"), 1, "  is at 1");
+	is_int(raw_int("v1.db", "SELECT count(*) FROM pragma_table_info("
+	    "'instances') WHERE name = 'net_mode'"), 0,
+	    "  without network columns");
+	ok(raw_exec("v1.db", "INSERT INTO instances (id, name, backend, "
+	    "desired, state, restart, memory_mib, vcpus, created) VALUES "
+	    "('00000000000000000000000000000001', 'old', 'qemu', 'running', "
+	    "'exited', 'no', 2, 1, 1700000000)") == 0,
+	    "  an instance made by version 1");
+	is_ok(store_open(path_in("v1.db"), &st, &e), &e, "opened again");
+	is_int(raw_int("v1.db", "PRAGMA user_version"), STORE_SCHEMA_VERSION,
+	    "  migrated to the current schema");
+	is_ok(store_instance_get(st, "old", &in, &e), &e, "  the old instance");
+	ok(in.net.mode == NETSPEC_NONE && in.net.nforwards == 0 &&
+	    in.net_address == 0, "  has no network, as it ran");
+	store_instance_free(&in);
+	is_ok(store_net_lease(st, "00000000000000000000000000000001",
+	    0x0ad50001u, 0x0ad500feu, 0x0ad50001u, &addr, &e), &e,
+	    "  and can lease an address");
+	is_int(addr, 0x0ad50002u, "  the first after the bridge's");
+	store_close(st);
+}
+
+static void
+test_network(void)
+{
+	static const struct netspec user = {
+		.mode = NETSPEC_USER, .nforwards = 2,
+		.forwards = {
+			{ NETSPEC_UDP, "127.0.0.1", 5353, 53 },
+			{ NETSPEC_TCP, "0.0.0.0", 8080, 80 },
+		},
+	};
+	static const struct netspec bridge = { .mode = NETSPEC_BRIDGE };
+	/* the pool 10.0.0.1-10.0.0.6 without the bridge's 10.0.0.1 */
+	const uint32_t first = 0x0a000001u, last = 0x0a000006u;
+	char ids[7][STORE_ID_LEN + 1], name[16], uid[STORE_ID_LEN + 1];
+	struct store_instance_new n;
+	struct store_instance in, *ins = NULL;
+	struct netspec bad;
+	struct store *st = open_ok("net.db");
+	uint32_t addr[7] = { 0 }, again = 0;
+	size_t i, nn = 0;
+	struct err e;
+	int good;
+
+	memset(&n, 0, sizeof(n));
+	n.backend = "qemu";
+	n.memory_mib = 2;
+	n.vcpus = 1;
+	n.name = "u";
+	n.net = &user;
+	is_ok(store_instance_create(st, &n, uid, &e), &e,
+	    "an instance with user networking and two forwards");
+	is_ok(store_instance_get(st, "u", &in, &e), &e, "  read back");
+	ok(in.net.mode == NETSPEC_USER && in.net.nforwards == 2 &&
+	    memcmp(in.net.forwards, user.forwards, 2 *
+	    sizeof(user.forwards[0])) == 0 && in.net_address == 0,
+	    "  its mode and forwards, in their order");
+	store_instance_free(&in);
+	bad = user;
+	bad.mode = NETSPEC_BRIDGE;
+	n.name = "b0";
+	n.net = &bad;
+	is_err(store_instance_create(st, &n, NULL, &e), &e, ERR_INVALID,
+	    "forwards on a bridge");
+	bad = user;
+	snprintf(bad.forwards[1].host_ip, NETSPEC_IP_MAX, "%s", "1.2.3");
+	is_err(store_instance_create(st, &n, NULL, &e), &e, ERR_INVALID,
+	    "a forward's bad address");
+	bad = user;
+	bad.forwards[1] = bad.forwards[0];
+	is_err(store_instance_create(st, &n, NULL, &e), &e, "store_exists",
+	    "a forward twice (the database's own check)");
+
+	n.net = &bridge;
+	for (i = 0; i < 7; i++) {
+		snprintf(name, sizeof(name), "b%zu", i);
+		n.name = name;
+		if (!is_ok(store_instance_create(st, &n, ids[i], &e), &e,
+		    name))
+			return;
+	}
+	good = 1;
+	for (i = 0; i < 5; i++)
+		if (store_net_lease(st, ids[i], first, last, first, &addr[i],
+		    &e) == -1 || addr[i] != first + 1 + i)
+			good = 0;
+	ok(good, "five leases: 10.0.0.2 to 10.0.0.6, the bridge's left out");
+	is_err(store_net_lease(st, ids[5], first, last, first, &addr[5], &e),
+	    &e, "network_pool_exhausted", "a sixth: the pool is exhausted");
+	ok(strstr(e.msg, "10.0.0.2-10.0.0.6") != NULL &&
+	    strstr(e.msg, "b5") != NULL, "  the message names the pool and "
+	    "the instance: %s", e.msg);
+	is_ok(store_net_lease(st, ids[2], first, last, first, &again, &e), &e,
+	    "leasing again");
+	is_int(again, addr[2], "  gives the address held");
+	is_int(raw_int("net.db", "SELECT count(*) FROM events WHERE kind = "
+	    "'network' AND message = 'b0: address 10.0.0.2 leased'"), 1,
+	    "a lease is an event");
+	is_ok(store_instance_get(st, ids[3], &in, &e), &e, "b3 read back");
+	is_int(in.net_address, addr[3], "  with its address");
+	ok(in.net.mode == NETSPEC_BRIDGE, "  on the bridge");
+	store_instance_free(&in);
+	is_ok(store_instance_delete(st, ids[3], &e), &e, "b3 removed");
+	is_int(raw_int("net.db", "SELECT count(*) FROM net_leases"), 4,
+	    "  its lease went with it");
+	is_ok(store_net_lease(st, ids[5], first, last, first, &addr[5], &e),
+	    &e, "now b5 gets one");
+	is_int(addr[5], addr[3], "  the address b3 gave back");
+	store_close(st);
+
+	st = open_ok("net.db");
+	is_ok(store_net_lease(st, ids[0], first, last, first, &again, &e), &e,
+	    "after reopening");
+	is_int(again, addr[0], "  the lease is the same");
+	/* a pool moved elsewhere: the old lease is given up */
+	is_ok(store_net_lease(st, ids[0], 0x0a010001u, 0x0a0100feu,
+	    0x0a010001u, &again, &e), &e, "another pool");
+	ok(again == 0x0a010002u && raw_int("net.db", "SELECT count(*) FROM "
+	    "net_leases WHERE instance_id = (SELECT id FROM instances WHERE "
+	    "name = 'b0')") == 1, "  a new lease from it, the old one gone");
+	is_err(store_net_lease(st, "ffffffffffffffffffffffffffffffff", first,
+	    last, first, &again, &e), &e, "store_not_found",
+	    "an instance that does not exist");
+	is_err(store_net_lease(st, ids[1], last, first, first, &again, &e),
+	    &e, ERR_INVALID, "an empty pool");
+	ok(raw_exec("net.db", "INSERT INTO net_leases (address, instance_id, "
+	    "leased) SELECT 167772163, id, 0 FROM instances WHERE name = "
+	    "'b6'") == -1, "the database refuses an address leased twice");
+	is_ok(store_instance_list(st, &ins, &nn, &e), &e, "list");
+	good = nn == 7;
+	for (i = 0; i < nn; i++)
+		if (strcmp(ins[i].name, "u") == 0)
+			good = good && ins[i].net.nforwards == 2 &&
+			    ins[i].net.forwards[1].host_port == 8080;
+		else if (strcmp(ins[i].name, "b1") == 0)
+			good = good && ins[i].net_address == addr[1];
+	ok(good, "  with networks, forwards and addresses");
+	store_instance_list_free(ins, nn);
+	is_ok(store_instance_delete(st, uid, &e), &e, "u removed");
+	is_int(raw_int("net.db", "SELECT count(*) FROM net_forwards"), 0,
+	    "  its forwards went with it");
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -1208,6 +1376,8 @@ main(void)
 	test_instance_delete(st, id);
 	store_close(st);
 	test_reopen();
+	test_migration();
+	test_network();
 
 	test_events();
 	test_atomic();
