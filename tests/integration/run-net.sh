@@ -29,6 +29,8 @@
 SERVER=$top_srcdir/tests/http/server.py
 PROBE_ELF=$top_builddir/kernels/netprobe/netprobe.elf
 LOOP_ELF=$top_builddir/kernels/loop/loop.elf
+HTTPD_IMG=$top_builddir/kernels/httpd/httpd.ukimg
+SITE_DIR=$top_srcdir/examples/site
 
 command -v qemu-system-x86_64 >/dev/null 2>&1 ||
 	skip_all "qemu-system-x86_64 is not installed"
@@ -168,7 +170,10 @@ print(s.getsockname()[1])'
 # ---- (a) user networking ----
 ok "a feed server on 127.0.0.1" serve
 publish_kernel "$PROBE_ELF" netprobe &&
-	publish_kernel "$LOOP_ELF" loop ||
+	publish_kernel "$LOOP_ELF" loop &&
+	cp "$HTTPD_IMG" www/httpd.ukimg &&
+	$UK publish --feed www/httpd.json --key k.key \
+	    --uri "$base/httpd.json" www/httpd.ukimg >/dev/null ||
 	{ echo "Bail out! uk pack or publish failed"; exit 1; }
 sock=$TMP/user.sock
 cat >user.conf <<EOF
@@ -225,6 +230,25 @@ ok "127.0.0.1:$p2 accepts a connection while the guest runs" connects "$p2"
 ok "stopped" $UK stop loop
 not_ok "... and the port is closed" connects "$p2"
 ok "removed" $UK rm loop
+
+# the httpd image the build makes (kernel and example site), serving
+# through the daemon's forward: what the README shows
+p3=$(free_port)
+ok "uk run -d -p $p3:80 httpd" run_guest web httpd -p "$p3:80"
+i=0
+until curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$p3/" ||
+    [ $i -ge 60 ]; do sleep 0.5; i=$((i + 1)); done
+curl -s --max-time 30 -o "$TMP/index" "http://127.0.0.1:$p3/"
+ok "curl 127.0.0.1:$p3/ gets the example site's index page" \
+	cmp "$TMP/index" "$SITE_DIR/index.html"
+curl -s --max-time 30 -o "$TMP/logo" "http://127.0.0.1:$p3/img/logo.png"
+ok "... and its image, byte for byte" cmp "$TMP/logo" "$SITE_DIR/img/logo.png"
+ok "uk ps shows web's forward" \
+	sh -c "$UK ps | grep -q '^web .*127.0.0.1:$p3->80/tcp'"
+ok "uk logs web: httpd says where it serves" \
+	sh -c "$UK logs web | grep -q 'httpd: 5 files .*http://10.0.2.15:80/'"
+ok "stopped" $UK stop web
+ok "removed" $UK rm web
 
 # refusals: each with its code, nothing left behind
 before=$(instances)
