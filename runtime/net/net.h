@@ -381,6 +381,9 @@ struct net_tcp_config {
 	size_t rcvbuf;		/* bytes, 1 KiB .. 1 GiB; default 64 KiB */
 	size_t sndbuf;		/* bytes, 1 KiB .. 1 GiB; default 64 KiB */
 	unsigned max_conns;	/* connections at once, every state; 256 */
+	uint64_t msl_ns;	/* maximum segment lifetime: TIME_WAIT lasts
+				 * two; 0 is NET_TCP_MSL_NS, else 1 ms ..
+				 * 120 s (tests shorten it) */
 };
 #define NET_TCP_RCVBUF		(64 * 1024)
 #define NET_TCP_SNDBUF		(64 * 1024)
@@ -403,7 +406,8 @@ struct net_tcp_config {
 
 /*
  * Sets (s)'s TCP limits; returns 0 or -RT_EINVAL when a value is out of
- * the ranges above (max_conns 1 .. 65535).
+ * the ranges above (max_conns 1 .. 65535).  Connections already made
+ * keep their buffers; the MSL applies to every TIME_WAIT from now on.
  */
 int net_tcp_configure(struct net_stack *s, const struct net_tcp_config *cfg);
 
@@ -522,7 +526,7 @@ struct net_tcp_info {
 	uint32_t snd_wscale, rcv_wscale;
 	uint64_t cwnd, ssthresh, snd_wnd, rcv_wnd;
 	uint64_t srtt_ns, rto_ns;
-	uint64_t retransmits, fast_retransmits, timeouts;
+	uint64_t retransmits, fast_retransmits, timeouts, loss_probes;
 	uint64_t bytes_sent, bytes_received;	/* data, acknowledged/in order */
 };
 void net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info);

@@ -133,6 +133,7 @@ net_tcp_init(struct net_stack *s)
 	s->tcp.cfg.rcvbuf = NET_TCP_RCVBUF;
 	s->tcp.cfg.sndbuf = NET_TCP_SNDBUF;
 	s->tcp.cfg.max_conns = NET_TCP_MAX_CONNS;
+	s->tcp.cfg.msl_ns = NET_TCP_MSL_NS;
 }
 
 static void
@@ -190,9 +191,12 @@ net_tcp_configure(struct net_stack *s, const struct net_tcp_config *cfg)
 
 	if (cfg == NULL || cfg->rcvbuf < lo || cfg->rcvbuf > hi ||
 	    cfg->sndbuf < lo || cfg->sndbuf > hi || cfg->max_conns < 1 ||
-	    cfg->max_conns > 65535)
+	    cfg->max_conns > 65535 || (cfg->msl_ns != 0 &&
+	    (cfg->msl_ns < RT_NSEC_PER_MSEC || cfg->msl_ns > 120 * RT_NSEC_PER_SEC)))
 		return -RT_EINVAL;
 	s->tcp.cfg = *cfg;
+	if (cfg->msl_ns == 0)
+		s->tcp.cfg.msl_ns = NET_TCP_MSL_NS;
 	return 0;
 }
 
@@ -536,7 +540,7 @@ tcp_set_state(struct net_stack *s, struct net_tcp *c, int state,
 	case TCP_TIME_WAIT:
 		c->delack_at = RT_TIME_INFINITY;
 		c->flags &= ~(TF_TIMING | TF_PERSIST);
-		tcp_timer(s, c, now + 2 * NET_TCP_MSL_NS);
+		tcp_timer(s, c, now + 2 * s->tcp.cfg.msl_ns);
 		if (!(c->flags & TF_APP))
 			tcp_release(c);
 		break;
@@ -1005,6 +1009,7 @@ net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info)
 	info->retransmits = c->retransmits;
 	info->fast_retransmits = c->fast_retransmits;
 	info->timeouts = c->timeouts;
+	info->loss_probes = c->loss_probes;
 	info->bytes_sent = c->bytes_sent;
 	info->bytes_received = c->bytes_received;
 }
