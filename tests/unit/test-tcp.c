@@ -1382,11 +1382,14 @@ test_early_retransmit(void)
 	peer_send(&p, ACK, NULL, 0, next + MS);
 	ok(net_poll(&st, next + MS) == RT_TIME_INFINITY, "ACKed: no timer");
 
-	/* One segment out: the RTO, not a probe (a delayed ACK is due). */
+	/* One segment out: no probe before a delayed ACK could come
+	 * (SRTT + 200 ms); the RTO, backed off still, is later here. */
 	sink.n = 0;
 	net_tcp_send(&st, app.c, data, 100, 0, next + 2 * MS);
-	ok(net_poll(&st, next + 2 * MS) == next + 2 * MS +
-	    info(app.c).rto_ns, "one segment out: the RTO only");
+	i = info(app.c);
+	ok(i.rto_ns > i.srtt_ns + 200 * MS && net_poll(&st, next + 2 * MS) ==
+	    next + 2 * MS + i.srtt_ns + 200 * MS,
+	    "one segment out: a probe only after SRTT + 200 ms");
 }
 
 /* ---- zero window: the persist timer ---- */
