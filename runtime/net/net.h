@@ -27,11 +27,12 @@
  *   net_udp_bind() until net_udp_unbind() returns.
  *
  * Concurrency.  Single-threaded, no locks: one caller drives a stack, as
- *   the runtime's event loop does.  Callbacks (transmit, UDP receive) run on
- *   the caller's stack inside net_input(), net_poll(), net_configure()
- *   and net_udp_send(); a UDP receive callback may call net_udp_send(),
- *   net_udp_bind() and net_udp_unbind(), but not net_input() or
- *   net_poll().  The transmit callback must not call into the stack.
+ *   the runtime's event loop does.  Callbacks (transmit, UDP receive, TCP
+ *   events) run on the caller's stack: transmit inside any call that may
+ *   send, the others inside net_input() and net_poll() only; a UDP
+ *   receive callback may call net_udp_send(), net_udp_bind() and
+ *   net_udp_unbind(), but not net_input() or net_poll().  The transmit
+ *   callback must not call into the stack.
  *
  * Time.  Every entry point that may start or check a timer takes (now_ns),
  *   monotonic nanoseconds (rt_time_monotonic_ns() in a guest, any
@@ -341,11 +342,12 @@ int net_udp_send(struct net_stack *s, struct net_udp *sock, uint32_t dst_ip,
  *
  * Events.  Each connection has a struct net_tcp_ops and an (arg), given
  * by net_tcp_connect() or, for an accepted one, by net_tcp_set_ops() in
- * the accept callback.  Every callback runs inside net_input(),
- * net_poll() or a net_tcp_*() call and may call any net_tcp_*() or
- * net_udp_*() function but net_input() and net_poll(), including
- * net_tcp_close() on its own connection.  A NULL member is an event the
- * application does not want.  A struct net_tcp_listener is held by the
+ * the accept callback.  Every callback runs inside net_input() or
+ * net_poll(), never inside a net_tcp_*() call (so none runs again inside
+ * the send or recv its application makes from it), and may call any
+ * net_tcp_*() or net_udp_*() function but net_input() and net_poll(),
+ * including net_tcp_close() on its own connection.  A NULL member is an
+ * event the application does not want.  A struct net_tcp_listener is held by the
  * stack from net_tcp_listen() until net_tcp_unlisten() returns.
  *
  * Data.  net_tcp_recv() copies received bytes out of the connection's

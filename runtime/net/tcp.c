@@ -8,6 +8,9 @@
  * (tcp_enter/tcp_leave count them): a callback may close or abort any
  * connection, including the one whose segment is being processed, so
  * the code that called it must still be able to look at it afterwards.
+ * Callbacks run only from net_input() and net_poll() (tcp_events), never
+ * from the calls below: an application that sends from its readable()
+ * must not find readable() running again inside its own send.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -856,7 +859,6 @@ net_tcp_recv(struct net_stack *s, struct net_tcp *c, void *buf, size_t max,
 		tcp_enter(s);
 		c->flags |= TF_ACK_NOW;
 		tcp_output(s, c, now_ns);
-		tcp_events(s, c);
 		tcp_leave(s);
 	}
 	return (long)n;
@@ -900,7 +902,6 @@ net_tcp_send(struct net_stack *s, struct net_tcp *c, const void *data,
 		c->flags &= ~TF_MORE;
 	tcp_enter(s);
 	tcp_output(s, c, now_ns);
-	tcp_events(s, c);
 	tcp_leave(s);
 	return (long)n;
 }
@@ -931,7 +932,6 @@ net_tcp_shutdown(struct net_stack *s, struct net_tcp *c, uint64_t now_ns)
 		return -RT_ENOTCONN;
 	tcp_enter(s);
 	tcp_queue_fin(s, c, now_ns);
-	tcp_events(s, c);
 	tcp_leave(s);
 	return 0;
 }

@@ -127,16 +127,22 @@ def echo(host, n):
 
 def parallel(host, count, n):
     results = []
+    errors = []
     lock = threading.Lock()
 
     def one():
+        why = None
         try:
             got, hs, hr, err = echo_one(host, n)
             good = not err and got == n and hs == hr
-        except OSError:
-            good = False
+            if not good:
+                why = err[0] if err else "got %d of %d" % (got, n)
+        except OSError as e:
+            good, why = False, e
         with lock:
             results.append(good)
+            if why is not None:
+                errors.append(str(why))
 
     t = time.monotonic()
     threads = [threading.Thread(target=one) for _ in range(count)]
@@ -144,7 +150,9 @@ def parallel(host, count, n):
         th.start()
     for th in threads:
         th.join()
-    return "parallel %d %d %.3f" % (sum(results), count, time.monotonic() - t)
+    return "parallel %d %d %.3f %s" % (sum(results), count,
+                                       time.monotonic() - t,
+                                       "; ".join(errors[:3]))
 
 
 def refused(host, port):

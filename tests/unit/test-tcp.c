@@ -600,6 +600,66 @@ test_synack(void)
 	}
 }
 
+/* ---- no callback inside the application's own calls ---- */
+
+static int in_call, reentered, echoed;
+
+/* Echo what can be read, counting any callback that comes while one of
+ * this application's own net_tcp_*() calls is still running. */
+static void
+r_echo(struct net_tcp *c)
+{
+	uint8_t buf[256];
+	long n;
+
+	in_call++;
+	while ((n = net_tcp_recv(&st, c, buf, sizeof(buf), T0)) > 0)
+		if (net_tcp_send(&st, c, buf, (size_t)n, 0, T0) == n)
+			echoed += (int)n;
+	in_call--;
+}
+
+static void
+r_readable(struct net_tcp *c, void *arg)
+{
+	reentered += in_call > 0;
+	r_echo(c);
+}
+
+static const struct net_tcp_ops r_ops = { .readable = r_readable };
+
+static void
+r_accept(struct net_tcp_listener *l, void *arg, struct net_tcp *c)
+{
+	reentered += in_call > 0;
+	net_tcp_set_ops(c, &r_ops, NULL);
+	r_echo(c);
+}
+
+static void
+test_reentry(void)
+{
+	struct net_tcp_listener l;
+	struct peer p = { 40050, 81, 0x5000, 0, 65535 };
+	struct seg g;
+
+	setup();
+	memset(&l, 0, sizeof(l));
+	net_tcp_listen(&st, &l, 81, 4, r_accept, NULL);
+	peer_send(&p, SYN, NULL, 0, T0);
+	p.ack = seg_at(0).seq + 1;
+	sink.n = 0;
+	/* The handshake's ACK brings data: accept and readable are both
+	 * due, and accept's send must not run readable inside it. */
+	expect_rx(peer_send(&p, ACK | PSH, "hello", 5, T0), NET_RX_TCP,
+	    "the handshake's ACK with data");
+	is_int(reentered, 0, "no callback inside the application's calls");
+	g = seg_at(0);
+	ok(echoed == 5 && sink.n == 1 && g.dlen == 5 &&
+	    memcmp(g.data, "hello", 5) == 0, "echoed once");
+	net_tcp_unlisten(&st, &l, T0);
+}
+
 /* ---- the receive side: delayed ACKs, reassembly, windows ---- */
 
 static void
@@ -1871,6 +1931,7 @@ main(void)
 {
 	test_closed_port();
 	test_synack();
+	test_reentry();
 	test_receive();
 	test_zero_window_receive();
 	test_backlog();
