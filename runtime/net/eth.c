@@ -172,8 +172,10 @@ net_input(struct net_stack *s, const void *frame, size_t len,
 uint64_t
 net_poll(struct net_stack *s, uint64_t now_ns)
 {
-	uint64_t arp = net_arp_poll(s, now_ns);
+	/* TCP first: what its timers send may start an ARP wait, whose
+	 * deadline must be in what we return. */
 	uint64_t tcp = net_tcp_poll(s, now_ns);
+	uint64_t arp = net_arp_poll(s, now_ns);
 
 	return arp < tcp ? arp : tcp;
 }

@@ -759,6 +759,17 @@ test_receive(void)
 	expect_rx(peer_send(&p, 0, data, 10, now), NET_RX_TCP_FLAGS,
 	    "data without ACK");
 	p.seq -= 10;
+
+	/* A delayed ACK whose peer must be asked for by ARP again (its
+	 * entry expired): the ARP retry is the next deadline. */
+	now += NET_ARP_TTL_NS + SEC;
+	sink.n = 0;
+	peer_send(&p, ACK, data, 10, now);
+	next = net_poll(&st, now + NET_TCP_DELACK_NS);
+	ok(sink.n == 1 && sink.frame[0][12] == 0x08 &&
+	    sink.frame[0][13] == 0x06, "the delayed ACK waits for ARP");
+	ok(next == now + NET_TCP_DELACK_NS + NET_ARP_RETRY_NS,
+	    "net_poll(): the ARP retry is next");
 }
 
 static void
