@@ -173,12 +173,13 @@ net_input(struct net_stack *s, const void *frame, size_t len,
 uint64_t
 net_poll(struct net_stack *s, uint64_t now_ns)
 {
-	/* DHCP first: what it sends may start an ARP timer. */
-	uint64_t next = net_dhcp_poll(s, now_ns), t = net_arp_poll(s, now_ns);
+	/* DHCP and TCP first: what their timers send may start an ARP
+	 * wait, whose deadline must be in what we return. */
+	uint64_t next = net_dhcp_poll(s, now_ns), t = net_tcp_poll(s, now_ns);
 
 	if (t < next)
 		next = t;
-	t = net_tcp_poll(s, now_ns);
+	t = net_arp_poll(s, now_ns);
 	return t < next ? t : next;
 }
 

@@ -154,6 +154,8 @@ seq_leq(uint32_t a, uint32_t b)
 #define TF_SYN_BACKOFF	0x2000	/* the SYN was retransmitted: RFC 6298 5.7 */
 #define TF_PARTIAL	0x4000	/* a partial ACK seen in this recovery */
 #define TF_ORPHAN	0x8000	/* net_tcp_close()d: new data gets an RST */
+#define TF_PTO		0x10000	/* the timer is the loss probe's */
+#define TF_PROBED	0x20000	/* a loss probe went since the last ACK */
 
 /* Events gathered while a segment is processed, called after it. */
 #define TE_CONNECTED	0x01
@@ -206,13 +208,14 @@ struct net_tcp {
 	struct tcp_range ooo[TCP_OOO_MAX];	/* sorted, disjoint */
 
 	uint64_t rtt_start, srtt, rttvar, rto;	/* ns (RFC 6298) */
+	uint64_t rexmit_at;		/* the head last sent again, recovering */
 	uint64_t timer_at;		/* RTO, persist, TIME_WAIT, FIN_WAIT_2 */
 	uint64_t delack_at;
 	uint64_t heap_key;		/* s->tcp.heap's: at most the earlier */
 	unsigned heap_idx;
 	uint64_t chal_refill;
 
-	uint64_t retransmits, fast_retransmits, timeouts;
+	uint64_t retransmits, fast_retransmits, timeouts, loss_probes;
 	uint64_t bytes_sent, bytes_received;
 };
 
@@ -275,5 +278,8 @@ void tcp_reset_reply(struct net_stack *s, const uint8_t *pkt,
 void tcp_send_rst(struct net_stack *s, struct net_tcp *c, uint32_t seq,
     uint64_t now);
 void tcp_timeout(struct net_stack *s, struct net_tcp *c, uint64_t now);
+/* Data is out: the loss probe's timer, or the RTO's. */
+void tcp_arm_rto(struct net_stack *s, struct net_tcp *c, uint64_t now);
+uint64_t tcp_pto(const struct net_tcp *c);
 
 #endif

@@ -27,11 +27,12 @@
  *   net_udp_bind() until net_udp_unbind() returns.
  *
  * Concurrency.  Single-threaded, no locks: one caller drives a stack, as
- *   the runtime's event loop does.  Callbacks (transmit, UDP receive) run on
- *   the caller's stack inside net_input(), net_poll(), net_configure()
- *   and net_udp_send(); a UDP receive callback may call net_udp_send(),
- *   net_udp_bind() and net_udp_unbind(), but not net_input() or
- *   net_poll().  The transmit callback must not call into the stack.
+ *   the runtime's event loop does.  Callbacks (transmit, UDP receive, TCP
+ *   events) run on the caller's stack: transmit inside any call that may
+ *   send, the others inside net_input() and net_poll() only; a UDP
+ *   receive callback may call net_udp_send(), net_udp_bind() and
+ *   net_udp_unbind(), but not net_input() or net_poll().  The transmit
+ *   callback must not call into the stack.
  *
  * Time.  Every entry point that may start or check a timer takes (now_ns),
  *   monotonic nanoseconds (rt_time_monotonic_ns() in a guest, any
@@ -342,11 +343,12 @@ int net_udp_send(struct net_stack *s, struct net_udp *sock, uint32_t dst_ip,
  *
  * Events.  Each connection has a struct net_tcp_ops and an (arg), given
  * by net_tcp_connect() or, for an accepted one, by net_tcp_set_ops() in
- * the accept callback.  Every callback runs inside net_input(),
- * net_poll() or a net_tcp_*() call and may call any net_tcp_*() or
- * net_udp_*() function but net_input() and net_poll(), including
- * net_tcp_close() on its own connection.  A NULL member is an event the
- * application does not want.  A struct net_tcp_listener is held by the
+ * the accept callback.  Every callback runs inside net_input() or
+ * net_poll(), never inside a net_tcp_*() call (so none runs again inside
+ * the send or recv its application makes from it), and may call any
+ * net_tcp_*() or net_udp_*() function but net_input() and net_poll(),
+ * including net_tcp_close() on its own connection.  A NULL member is an
+ * event the application does not want.  A struct net_tcp_listener is held by the
  * stack from net_tcp_listen() until net_tcp_unlisten() returns.
  *
  * Data.  net_tcp_recv() copies received bytes out of the connection's
@@ -382,6 +384,9 @@ struct net_tcp_config {
 	size_t rcvbuf;		/* bytes, 1 KiB .. 1 GiB; default 64 KiB */
 	size_t sndbuf;		/* bytes, 1 KiB .. 1 GiB; default 64 KiB */
 	unsigned max_conns;	/* connections at once, every state; 256 */
+	uint64_t msl_ns;	/* maximum segment lifetime: TIME_WAIT lasts
+				 * two; 0 is NET_TCP_MSL_NS, else 1 ms ..
+				 * 120 s (tests shorten it) */
 };
 #define NET_TCP_RCVBUF		(64 * 1024)
 #define NET_TCP_SNDBUF		(64 * 1024)
@@ -404,7 +409,8 @@ struct net_tcp_config {
 
 /*
  * Sets (s)'s TCP limits; returns 0 or -RT_EINVAL when a value is out of
- * the ranges above (max_conns 1 .. 65535).
+ * the ranges above (max_conns 1 .. 65535).  Connections already made
+ * keep their buffers; the MSL applies to every TIME_WAIT from now on.
  */
 int net_tcp_configure(struct net_stack *s, const struct net_tcp_config *cfg);
 
@@ -523,7 +529,7 @@ struct net_tcp_info {
 	uint32_t snd_wscale, rcv_wscale;
 	uint64_t cwnd, ssthresh, snd_wnd, rcv_wnd;
 	uint64_t srtt_ns, rto_ns;
-	uint64_t retransmits, fast_retransmits, timeouts;
+	uint64_t retransmits, fast_retransmits, timeouts, loss_probes;
 	uint64_t bytes_sent, bytes_received;	/* data, acknowledged/in order */
 };
 void net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info);

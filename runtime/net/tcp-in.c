@@ -16,6 +16,8 @@
 #define TCP_MSS_DEFAULT		536	/* without the option (RFC 9293) */
 #define TCP_MSS_FLOOR		64	/* a smaller one is not believed */
 #define TCP_CWND_MAX		((uint32_t)1 << 30)
+#define TCP_DUPTHRESH		3	/* RFC 5681 3.2 */
+#define TCP_REORDER_MIN_NS	RT_NSEC_PER_MSEC
 
 /* One received segment, its fields in host order. */
 struct tcp_seg {
@@ -129,6 +131,7 @@ tcp_new_ack(struct net_stack *s, struct net_tcp *c, uint32_t ack,
 	if (seq_lt(c->snd_nxt, ack))
 		c->snd_nxt = ack;
 	c->tries = 0;
+	c->flags &= ~TF_PROBED;
 	if (c->flags & TF_RECOVERY) {
 		if (seq_geq(ack, c->recover)) {
 			/* Full ACK (RFC 6582 3.2 step 3). */
@@ -143,6 +146,7 @@ tcp_new_ack(struct net_stack *s, struct net_tcp *c, uint32_t ack,
 			/* Partial ACK: the next hole, at once; deflate by
 			 * what was acknowledged, plus one MSS (step 4). */
 			tcp_fast_resend(s, c, now);
+			c->rexmit_at = now;
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 			if (acked >= c->mss)
 				c->cwnd += c->mss;
@@ -166,10 +170,12 @@ tcp_new_ack(struct net_stack *s, struct net_tcp *c, uint32_t ack,
 			c->cwnd = TCP_CWND_MAX;
 	}
 	/* RFC 6298 5.2, 5.3; RFC 6582: the first partial ACK only. */
-	if (c->snd_una == c->snd_max)
+	if (c->snd_una == c->snd_max) {
 		c->timer_at = RT_TIME_INFINITY;
-	else if (!partial || !(c->flags & TF_PARTIAL))
-		tcp_timer(s, c, now + c->rto);
+		c->flags &= ~TF_PTO;
+	} else if (!partial || !(c->flags & TF_PARTIAL)) {
+		tcp_arm_rto(s, c, now);
+	}
 	if (partial)
 		c->flags |= TF_PARTIAL;
 	if (n > 0 && (c->flags & TF_WANT_WRITE) &&
@@ -182,23 +188,50 @@ tcp_new_ack(struct net_stack *s, struct net_tcp *c, uint32_t ack,
 		tcp_fin_acked(s, c, now);
 }
 
-/* The third duplicate ACK starts fast retransmit and NewReno recovery
- * (RFC 5681 3.2, RFC 6582 3.2); later ones inflate the window. */
+/* Data queued and not yet sent, bytes. */
+static uint32_t
+tcp_unsent(const struct net_tcp *c)
+{
+	uint32_t end = c->sbase + c->slen;
+
+	return seq_lt(c->snd_max, end) ? end - c->snd_max : 0;
+}
+
+/*
+ * A duplicate ACK.  The third starts fast retransmit and NewReno
+ * recovery (RFC 5681 3.2, RFC 6582 3.2); fewer do when fewer than four
+ * segments are out and nothing new could make more (RFC 5827's early
+ * retransmit).  In recovery each inflates the window; and one that
+ * comes longer than an SRTT (and a reordering allowance) after the hole
+ * was sent again says that this copy was lost too: it goes again rather
+ * than wait for the RTO (the inference RACK, RFC 8985, makes from time).
+ */
 static void
 tcp_dupack(struct net_stack *s, struct net_tcp *c, uint64_t now)
 {
-	uint32_t half;
+	uint32_t half, segs, thresh = TCP_DUPTHRESH;
 
 	if (c->dupacks < 255)
 		c->dupacks++;
 	if (c->flags & TF_RECOVERY) {
+		uint64_t reo = c->srtt / 4 > TCP_REORDER_MIN_NS ? c->srtt / 4 :
+		    TCP_REORDER_MIN_NS;
+
 		if (c->cwnd < TCP_CWND_MAX)
 			c->cwnd += c->mss;
+		if (c->srtt != 0 && now - c->rexmit_at > c->srtt + reo) {
+			tcp_fast_resend(s, c, now);
+			c->rexmit_at = now;
+		}
 		return;
 	}
+	segs = (c->snd_max - c->snd_una + c->mss - 1) / c->mss;
+	if (segs >= 2 && segs < 4 && (tcp_unsent(c) == 0 ||
+	    c->snd_max - c->snd_una + c->mss > c->snd_wnd))
+		thresh = segs - 1;
 	/* Not for losses of what was sent before the last recovery or
 	 * timeout: the ACK must cover more than recover (RFC 6582 4). */
-	if (c->dupacks != 3 || seq_lt(c->snd_una, c->recover))
+	if (c->dupacks != thresh || seq_lt(c->snd_una, c->recover))
 		return;
 	half = (c->snd_max - c->snd_una) / 2;
 	c->ssthresh = half > 2 * c->mss ? half : 2 * c->mss;
@@ -206,6 +239,7 @@ tcp_dupack(struct net_stack *s, struct net_tcp *c, uint64_t now)
 	c->flags = (c->flags | TF_RECOVERY) & ~TF_PARTIAL;
 	c->fast_retransmits++;
 	tcp_fast_resend(s, c, now);
+	c->rexmit_at = now;
 	c->cwnd = c->ssthresh + 3 * c->mss;
 }
 
@@ -225,13 +259,15 @@ tcp_ack(struct net_stack *s, struct net_tcp *c, const struct tcp_seg *g,
 		tcp_challenge_ack(s, c, now);
 		return NET_RX_TCP_BAD_ACK;
 	}
+	/* RFC 5681 2's duplicate, but for its condition (e), an unchanged
+	 * window: Linux's moves by a few bytes between its duplicate ACKs
+	 * as its application reads (FreeBSD drops (e) too, with SACK). */
 	if (seq_gt(ack, c->snd_una))
 		tcp_new_ack(s, c, ack, now);
 	else if (ack == c->snd_una && g->dlen == 0 &&
-	    !(g->flags & (TCP_SYN | TCP_FIN)) && wnd == c->snd_wnd &&
-	    c->snd_wnd != 0 && c->snd_max != c->snd_una &&
-	    !(c->flags & TF_PERSIST))
-		tcp_dupack(s, c, now);	/* RFC 5681 2's five conditions */
+	    !(g->flags & (TCP_SYN | TCP_FIN)) && wnd != 0 &&
+	    c->snd_max != c->snd_una && !(c->flags & TF_PERSIST))
+		tcp_dupack(s, c, now);
 	if (c->flags & TF_DEAD || c->state == TCP_CLOSED)
 		return 0;
 	/* RFC 9293 3.10.7.4: the window from the newest segment only. */
@@ -250,7 +286,7 @@ tcp_ack(struct net_stack *s, struct net_tcp *c, const struct tcp_seg *g,
 			c->tries = 0;
 			c->timer_at = RT_TIME_INFINITY;
 			if (c->snd_max != c->snd_una)
-				tcp_timer(s, c, now + c->rto);
+				tcp_arm_rto(s, c, now);
 		} else if (seq_gt(c->snd_nxt, c->snd_una)) {
 			c->snd_nxt = c->snd_una;	/* the probe bounced */
 		}
@@ -453,14 +489,19 @@ tcp_syn_received(struct net_stack *s, struct net_tcp *c,
 	return 0;
 }
 
-/* RFC 9293 3.10.7.4's acceptability test, against the room we have. */
+/*
+ * RFC 9293 3.10.7.4's acceptability test, against the room we have; but
+ * an empty segment may sit at the window's right edge itself (as Linux
+ * allows): a peer that filled our window sends its ACKs from there, and
+ * their acknowledgments must not be lost.
+ */
 static int
 tcp_acceptable(const struct net_tcp *c, uint32_t seq, uint32_t seg_len,
     uint32_t wnd)
 {
 	if (seg_len == 0)
 		return wnd == 0 ? seq == c->rcv_nxt :
-		    seq_geq(seq, c->rcv_nxt) && seq_lt(seq, c->rcv_nxt + wnd);
+		    seq_geq(seq, c->rcv_nxt) && seq_leq(seq, c->rcv_nxt + wnd);
 	if (wnd == 0)
 		return 0;
 	return (seq_geq(seq, c->rcv_nxt) && seq_lt(seq, c->rcv_nxt + wnd)) ||
@@ -507,7 +548,7 @@ tcp_segment(struct net_stack *s, struct net_tcp *c, struct tcp_seg *g,
 	if (!tcp_acceptable(c, seq, seg_len, wnd) &&
 	    !(wnd == 0 && seq == c->rcv_nxt)) {
 		if (c->state == TCP_TIME_WAIT && fin)
-			tcp_timer(s, c, now + 2 * NET_TCP_MSL_NS);
+			tcp_timer(s, c, now + 2 * s->tcp.cfg.msl_ns);
 		/* Data gets its ACK always (the peer's retransmission
 		 * waits for it); bare ACKs only within the limit. */
 		if (seg_len > 0)

@@ -10,6 +10,9 @@
 
 #define TCP_OPT_MSS		2
 #define TCP_OPT_WSCALE		3
+#define TCP_PTO_MIN_NS		(10 * RT_NSEC_PER_MSEC)
+#define TCP_PTO_DELACK_NS	(200 * RT_NSEC_PER_MSEC)	/* RFC 8985's
+					 * worst-case delayed ACK */
 
 /*
  * The window field for a segment of (c), and rcv_adv, the right edge it
@@ -90,10 +93,18 @@ tcp_xmit(struct net_stack *s, struct net_tcp *c, uint32_t seq, uint32_t len,
 	return net_ip_output(s, c->remote_ip, IP_PROTO_TCP, hl + len, now);
 }
 
+/*
+ * A bare ACK says SND.MAX, not SND.NXT: after a timeout pulled snd_nxt
+ * back, the peer may hold everything up to snd_max, and a sequence
+ * number below its RCV.NXT would make it drop the segment unread (as
+ * FreeBSD's tcp_output says).  Only while probing a zero window is the
+ * byte past snd_nxt one the peer did not take.
+ */
 void
 tcp_send_ack(struct net_stack *s, struct net_tcp *c, uint64_t now)
 {
-	tcp_xmit(s, c, c->snd_nxt, 0, TCP_ACK, now);
+	tcp_xmit(s, c, c->flags & TF_PERSIST ? c->snd_nxt : c->snd_max, 0,
+	    TCP_ACK, now);
 }
 
 void
@@ -216,7 +227,8 @@ tcp_worth_sending(const struct net_tcp *c, uint32_t len, uint32_t unsent,
 void
 tcp_output(struct net_stack *s, struct net_tcp *c, uint64_t now)
 {
-	int sent = 0;
+	int sent = 0, fresh = 0;
+	uint64_t pto;
 
 	if (c->flags & TF_DEAD)
 		return;
@@ -241,7 +253,12 @@ tcp_output(struct net_stack *s, struct net_tcp *c, uint64_t now)
 
 		unsent = seq_leq(c->snd_nxt, tcp_fin_seq(c)) ? c->slen - off : 0;
 		flight = c->snd_nxt - c->snd_una;
-		wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		/* RFC 3042's limited transmit: a new segment for each of
+		 * the first two duplicate ACKs, past cwnd. */
+		wnd = c->cwnd + (c->flags & TF_RECOVERY || c->dupacks > 2 ? 0 :
+		    c->dupacks * c->mss);
+		if (c->snd_wnd < wnd)
+			wnd = c->snd_wnd;
 		len = wnd > flight ? wnd - flight : 0;
 		if (len > unsent)
 			len = unsent;
@@ -266,11 +283,13 @@ tcp_output(struct net_stack *s, struct net_tcp *c, uint64_t now)
 		}
 		tcp_xmit(s, c, c->snd_nxt, len, flags, now);
 		c->snd_nxt += len + (flags & TCP_FIN ? 1 : 0);
-		if (seq_gt(c->snd_nxt, c->snd_max))
+		if (seq_gt(c->snd_nxt, c->snd_max)) {
 			c->snd_max = c->snd_nxt;
+			fresh = 1;
+		}
 		if (c->timer_at == RT_TIME_INFINITY || (c->flags & TF_PERSIST)) {
 			c->flags &= ~TF_PERSIST;
-			tcp_timer(s, c, now + c->rto);
+			tcp_arm_rto(s, c, now);
 		}
 		sent = 1;
 		if (flags & TCP_FIN)
@@ -278,6 +297,13 @@ tcp_output(struct net_stack *s, struct net_tcp *c, uint64_t now)
 	}
 	if (!sent && (c->flags & TF_ACK_NOW))
 		tcp_send_ack(s, c, now);
+	/* New data moves the loss probe (RFC 8985 7.2); it may come before
+	 * an RTO, never push one back: that runs from the oldest segment. */
+	if (fresh && (pto = tcp_pto(c)) != 0 &&
+	    ((c->flags & TF_PTO) || now + pto < c->timer_at)) {
+		c->flags |= TF_PTO;
+		tcp_timer(s, c, now + pto);
+	}
 	/* A zero window with data waiting and nothing in flight: only a
 	 * probe will learn when it opens (RFC 9293 3.8.6.1). */
 	if (c->snd_wnd == 0 && c->snd_nxt == c->snd_una &&
@@ -285,6 +311,44 @@ tcp_output(struct net_stack *s, struct net_tcp *c, uint64_t now)
 		c->flags |= TF_PERSIST;
 		c->tries = 0;
 		c->probes = 0;
+		tcp_timer(s, c, now + c->rto);
+	}
+}
+
+/*
+ * A loss probe in the spirit of RFC 8985's: when nothing was
+ * acknowledged for max(2 SRTT, 10 ms), the first unacknowledged segment
+ * goes again, once, without touching cwnd.  Without SACK the head is
+ * the probe worth sending: it repairs a lost head or a lost
+ * retransmission, and a receiver that holds back its ACKs (Linux does,
+ * while its receive buffer is tight) answers a duplicate at once.  A
+ * single segment out may just be waiting for a delayed ACK: its probe
+ * waits that long more, and usually the RTO comes first.
+ */
+/* The loss probe's timeout, or 0 when none should go now. */
+uint64_t
+tcp_pto(const struct net_tcp *c)
+{
+	uint64_t pto;
+
+	if ((c->flags & TF_PROBED) || c->srtt == 0 || c->tries != 0)
+		return 0;
+	pto = 2 * c->srtt > TCP_PTO_MIN_NS ? 2 * c->srtt : TCP_PTO_MIN_NS;
+	if (c->snd_max - c->snd_una <= c->mss)
+		pto = c->srtt + TCP_PTO_DELACK_NS;
+	return pto < c->rto ? pto : 0;
+}
+
+void
+tcp_arm_rto(struct net_stack *s, struct net_tcp *c, uint64_t now)
+{
+	uint64_t pto = tcp_pto(c);
+
+	if (pto != 0) {
+		c->flags |= TF_PTO;
+		tcp_timer(s, c, now + pto);
+	} else {
+		c->flags &= ~TF_PTO;
 		tcp_timer(s, c, now + c->rto);
 	}
 }
@@ -358,6 +422,13 @@ tcp_timeout(struct net_stack *s, struct net_tcp *c, uint64_t now)
 	flight = c->snd_max - c->snd_una;
 	if (flight == 0)
 		return;
+	if (c->flags & TF_PTO) {
+		c->flags = (c->flags & ~TF_PTO) | TF_PROBED;
+		c->loss_probes++;
+		tcp_fast_resend(s, c, now);
+		tcp_timer(s, c, now + c->rto);
+		return;
+	}
 	if (c->tries >= NET_TCP_RETRIES) {
 		tcp_drop(s, c, -RT_ETIMEDOUT);
 		return;

@@ -8,6 +8,9 @@
  * (tcp_enter/tcp_leave count them): a callback may close or abort any
  * connection, including the one whose segment is being processed, so
  * the code that called it must still be able to look at it afterwards.
+ * Callbacks run only from net_input() and net_poll() (tcp_events), never
+ * from the calls below: an application that sends from its readable()
+ * must not find readable() running again inside its own send.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +136,7 @@ net_tcp_init(struct net_stack *s)
 	s->tcp.cfg.rcvbuf = NET_TCP_RCVBUF;
 	s->tcp.cfg.sndbuf = NET_TCP_SNDBUF;
 	s->tcp.cfg.max_conns = NET_TCP_MAX_CONNS;
+	s->tcp.cfg.msl_ns = NET_TCP_MSL_NS;
 }
 
 static void
@@ -190,9 +194,12 @@ net_tcp_configure(struct net_stack *s, const struct net_tcp_config *cfg)
 
 	if (cfg == NULL || cfg->rcvbuf < lo || cfg->rcvbuf > hi ||
 	    cfg->sndbuf < lo || cfg->sndbuf > hi || cfg->max_conns < 1 ||
-	    cfg->max_conns > 65535)
+	    cfg->max_conns > 65535 || (cfg->msl_ns != 0 &&
+	    (cfg->msl_ns < RT_NSEC_PER_MSEC || cfg->msl_ns > 120 * RT_NSEC_PER_SEC)))
 		return -RT_EINVAL;
 	s->tcp.cfg = *cfg;
+	if (cfg->msl_ns == 0)
+		s->tcp.cfg.msl_ns = NET_TCP_MSL_NS;
 	return 0;
 }
 
@@ -536,7 +543,7 @@ tcp_set_state(struct net_stack *s, struct net_tcp *c, int state,
 	case TCP_TIME_WAIT:
 		c->delack_at = RT_TIME_INFINITY;
 		c->flags &= ~(TF_TIMING | TF_PERSIST);
-		tcp_timer(s, c, now + 2 * NET_TCP_MSL_NS);
+		tcp_timer(s, c, now + 2 * s->tcp.cfg.msl_ns);
 		if (!(c->flags & TF_APP))
 			tcp_release(c);
 		break;
@@ -852,7 +859,6 @@ net_tcp_recv(struct net_stack *s, struct net_tcp *c, void *buf, size_t max,
 		tcp_enter(s);
 		c->flags |= TF_ACK_NOW;
 		tcp_output(s, c, now_ns);
-		tcp_events(s, c);
 		tcp_leave(s);
 	}
 	return (long)n;
@@ -896,7 +902,6 @@ net_tcp_send(struct net_stack *s, struct net_tcp *c, const void *data,
 		c->flags &= ~TF_MORE;
 	tcp_enter(s);
 	tcp_output(s, c, now_ns);
-	tcp_events(s, c);
 	tcp_leave(s);
 	return (long)n;
 }
@@ -927,7 +932,6 @@ net_tcp_shutdown(struct net_stack *s, struct net_tcp *c, uint64_t now_ns)
 		return -RT_ENOTCONN;
 	tcp_enter(s);
 	tcp_queue_fin(s, c, now_ns);
-	tcp_events(s, c);
 	tcp_leave(s);
 	return 0;
 }
@@ -1005,6 +1009,7 @@ net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info)
 	info->retransmits = c->retransmits;
 	info->fast_retransmits = c->fast_retransmits;
 	info->timeouts = c->timeouts;
+	info->loss_probes = c->loss_probes;
 	info->bytes_sent = c->bytes_sent;
 	info->bytes_received = c->bytes_received;
 }

@@ -8,7 +8,7 @@
 # Why TCG for the tap: on this nested KVM every exit to QEMU (a virtio
 # notify, an interrupt's acknowledgement, the xAPIC timer) costs about a
 # millisecond, so an I/O-bound guest moves ~50 KB/s under KVM and
-# 200 Mbit/s under TCG (docs/net.md, "Measured").  The KVM part proves
+# 200 Mbit/s under TCG (docs/net.md, "Measured in guests").  The KVM part proves
 # the same kernel serves there; the load goes where it can be carried.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-guest-net.sh"

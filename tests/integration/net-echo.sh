@@ -18,7 +18,7 @@ command -v "$QEMU" >/dev/null 2>&1 || skip_all "$QEMU not installed"
 [ -e /dev/net/tun ] || skip_all "no /dev/net/tun"
 
 # TCG: on this nested KVM each exit to QEMU costs about a millisecond and
-# an I/O-bound guest moves ~50 KB/s (docs/net.md, "Measured"); httpd.sh
+# an I/O-bound guest moves ~50 KB/s (docs/net.md, "Measured in guests"); httpd.sh
 # shows the stack under KVM.
 GUEST_ACCEL="-accel tcg -cpu max"
 NS=ukecho$$

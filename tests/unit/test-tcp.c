@@ -600,6 +600,66 @@ test_synack(void)
 	}
 }
 
+/* ---- no callback inside the application's own calls ---- */
+
+static int in_call, reentered, echoed;
+
+/* Echo what can be read, counting any callback that comes while one of
+ * this application's own net_tcp_*() calls is still running. */
+static void
+r_echo(struct net_tcp *c)
+{
+	uint8_t buf[256];
+	long n;
+
+	in_call++;
+	while ((n = net_tcp_recv(&st, c, buf, sizeof(buf), T0)) > 0)
+		if (net_tcp_send(&st, c, buf, (size_t)n, 0, T0) == n)
+			echoed += (int)n;
+	in_call--;
+}
+
+static void
+r_readable(struct net_tcp *c, void *arg)
+{
+	reentered += in_call > 0;
+	r_echo(c);
+}
+
+static const struct net_tcp_ops r_ops = { .readable = r_readable };
+
+static void
+r_accept(struct net_tcp_listener *l, void *arg, struct net_tcp *c)
+{
+	reentered += in_call > 0;
+	net_tcp_set_ops(c, &r_ops, NULL);
+	r_echo(c);
+}
+
+static void
+test_reentry(void)
+{
+	struct net_tcp_listener l;
+	struct peer p = { 40050, 81, 0x5000, 0, 65535 };
+	struct seg g;
+
+	setup();
+	memset(&l, 0, sizeof(l));
+	net_tcp_listen(&st, &l, 81, 4, r_accept, NULL);
+	peer_send(&p, SYN, NULL, 0, T0);
+	p.ack = seg_at(0).seq + 1;
+	sink.n = 0;
+	/* The handshake's ACK brings data: accept and readable are both
+	 * due, and accept's send must not run readable inside it. */
+	expect_rx(peer_send(&p, ACK | PSH, "hello", 5, T0), NET_RX_TCP,
+	    "the handshake's ACK with data");
+	is_int(reentered, 0, "no callback inside the application's calls");
+	g = seg_at(0);
+	ok(echoed == 5 && sink.n == 1 && g.dlen == 5 &&
+	    memcmp(g.data, "hello", 5) == 0, "echoed once");
+	net_tcp_unlisten(&st, &l, T0);
+}
+
 /* ---- the receive side: delayed ACKs, reassembly, windows ---- */
 
 static void
@@ -684,6 +744,12 @@ test_receive(void)
 	ok(app.got == 3020 && memcmp(app.buf + 3000, data + 10, 20) == 0,
 	    "overlap trimmed");
 	p.seq += 20;
+	/* A bare ACK from the window's right edge: a peer that filled our
+	 * window sends them from there (Linux does); taken. */
+	expect_rx(peer_send_at(&p, p.seq + 65536, ACK, NULL, 0, now),
+	    NET_RX_TCP, "bare ACK at the right edge");
+	expect_rx(peer_send_at(&p, p.seq + 65537, ACK, NULL, 0, now),
+	    NET_RX_TCP_WINDOW, "one past it");
 	/* Far past the window. */
 	sink.n = 0;
 	expect_rx(peer_send_at(&p, p.seq + 200000, ACK, data, 10, now),
@@ -693,12 +759,23 @@ test_receive(void)
 	expect_rx(peer_send(&p, 0, data, 10, now), NET_RX_TCP_FLAGS,
 	    "data without ACK");
 	p.seq -= 10;
+
+	/* A delayed ACK whose peer must be asked for by ARP again (its
+	 * entry expired): the ARP retry is the next deadline. */
+	now += NET_ARP_TTL_NS + SEC;
+	sink.n = 0;
+	peer_send(&p, ACK, data, 10, now);
+	next = net_poll(&st, now + NET_TCP_DELACK_NS);
+	ok(sink.n == 1 && sink.frame[0][12] == 0x08 &&
+	    sink.frame[0][13] == 0x06, "the delayed ACK waits for ARP");
+	ok(next == now + NET_TCP_DELACK_NS + NET_ARP_RETRY_NS,
+	    "net_poll(): the ARP retry is next");
 }
 
 static void
 test_zero_window_receive(void)
 {
-	struct net_tcp_config cfg = { 4096, 4096, 16 };
+	struct net_tcp_config cfg = { 4096, 4096, 16, 0 };
 	struct peer p;
 	uint8_t data[4096], out[4096];
 	struct seg g;
@@ -712,6 +789,10 @@ test_zero_window_receive(void)
 	cfg.rcvbuf = 4096;
 	cfg.max_conns = 0;
 	is_int(net_tcp_configure(&st, &cfg), -RT_EINVAL, "max_conns 0");
+	cfg.max_conns = 16;
+	cfg.msl_ns = 500 * RT_NSEC_PER_USEC;
+	is_int(net_tcp_configure(&st, &cfg), -RT_EINVAL, "MSL under 1 ms");
+	cfg.msl_ns = 0;
 	listen_fresh();
 	establish(&p, 40020, -1, 8192, now);
 	for (size_t i = 0; i < sizeof(data); i++)
@@ -812,7 +893,7 @@ test_backlog(void)
 
 	/* max_conns: full, then the oldest TIME_WAIT makes room. */
 	{
-		struct net_tcp_config cfg = { 65536, 65536, 1 };
+		struct net_tcp_config cfg = { 65536, 65536, 1, 0 };
 		struct peer q = { 41010, 80, 500, 0, 65535 };
 
 		net_tcp_configure(&st, &cfg);
@@ -1198,7 +1279,35 @@ test_rto(void)
 		net_tcp_abort(&st, c, t + MS);
 }
 
-/* ---- fast retransmit, NewReno ---- */
+/* ---- fast retransmit, NewReno, limited transmit, probes ---- */
+
+/* The highest sequence number sent so far, past its data. */
+static uint32_t
+sent_end(void)
+{
+	uint32_t end = 0;
+
+	for (int k = 0; k < sink.n && k < SINK_MAX; k++) {
+		struct seg g = seg_at(k);
+
+		if (g.valid && (end == 0 || (int32_t)(g.seq + g.dlen - end) > 0))
+			end = g.seq + (uint32_t)g.dlen;
+	}
+	return end;
+}
+
+/* Whether a frame from (from) on carries (seq) with data. */
+static int
+sent_seq(int from, uint32_t seq)
+{
+	for (int k = from; k < sink.n && k < SINK_MAX; k++) {
+		struct seg g = seg_at(k);
+
+		if (g.valid && g.seq == seq && g.dlen > 0)
+			return 1;
+	}
+	return 0;
+}
 
 static void
 test_fast_retransmit(void)
@@ -1206,10 +1315,10 @@ test_fast_retransmit(void)
 	static uint8_t data[30 * 1460];
 	struct peer p;
 	struct net_tcp_info i;
-	uint32_t isn, base;
+	uint32_t isn, base, cwnd;
 	uint64_t now = T0;
 	struct seg g;
-	int bad = 0;
+	int bad = 0, n;
 
 	setup();
 	app_reset(1);
@@ -1233,48 +1342,125 @@ test_fast_retransmit(void)
 	peer_send(&p, ACK, NULL, 0, now);
 	is_int(sink.n, 12, "slow start: one ACK, two more");
 	peer_send(&p, ACK, NULL, 0, now);
+	ok(sink.n == 13 && seg_at(12).seq == base + 12 * 1460,
+	    "first duplicate: a new segment (RFC 3042 limited transmit)");
 	peer_send(&p, ACK, NULL, 0, now);
-	is_int(sink.n, 12, "two duplicate ACKs: nothing");
+	ok(sink.n == 14 && seg_at(13).seq == base + 13 * 1460,
+	    "second: another");
 	peer_send(&p, ACK, NULL, 0, now);
-	g = seg_at(12);
-	ok(sink.n == 13 && g.seq == base + 1460 && g.dlen == 1460,
+	g = seg_at(14);
+	ok(sink.n == 15 && g.seq == base + 1460 && g.dlen == 1460,
 	    "third: the missing segment again");
 	i = info(app.c);
-	ok(i.fast_retransmits == 1 && i.ssthresh == 11 * 1460 / 2 &&
+	ok(i.fast_retransmits == 1 && i.ssthresh == 13 * 1460 / 2 &&
 	    i.cwnd == i.ssthresh + 3 * 1460, "ssthresh FlightSize/2, "
 	    "cwnd ssthresh + 3 MSS");
+	cwnd = (uint32_t)i.cwnd;
 	peer_send(&p, ACK, NULL, 0, now);
-	is_int((long long)info(app.c).cwnd, (long long)i.cwnd + 1460,
+	is_int((long long)info(app.c).cwnd, (long long)cwnd + 1460,
 	    "each further one inflates cwnd");
+	for (int k = 0; k < 3; k++)
+		peer_send(&p, ACK, NULL, 0, now);
+	is_int(sink.n, 15, "no room for a segment yet");
 	peer_send(&p, ACK, NULL, 0, now);
-	peer_send(&p, ACK, NULL, 0, now);
-	is_int(sink.n, 13, "a segment may not leave yet");
-	peer_send(&p, ACK, NULL, 0, now);
-	g = seg_at(13);
-	ok(sink.n == 14 && g.seq == base + 12 * 1460 && g.dlen == 1460,
-	    "now it may: new data, during recovery");
+	g = seg_at(15);
+	ok(sink.n == 16 && g.seq == base + 14 * 1460 && g.dlen == 1460,
+	    "then new data, during recovery");
 	/* Partial ACK: 2-4 arrived, 5 was lost too. */
 	p.ack = base + 4 * 1460;
 	peer_send(&p, ACK, NULL, 0, now);
-	g = seg_at(14);
-	ok(sink.n == 16 && g.seq == base + 4 * 1460 && g.dlen == 1460,
+	g = seg_at(16);
+	ok(sink.n == 18 && g.seq == base + 4 * 1460 && g.dlen == 1460,
 	    "partial ACK: the next hole at once (RFC 6582)");
-	g = seg_at(15);
-	ok(g.seq == base + 13 * 1460, "and the deflated window's new data");
-	i = info(app.c);
-	is_int((long long)i.fast_retransmits, 1, "still one fast retransmit");
+	ok(seg_at(17).seq == base + 15 * 1460,
+	    "and the deflated window's new data");
+	is_int((long long)info(app.c).fast_retransmits, 1,
+	    "still one fast retransmit");
+	/* Duplicates go on more than an SRTT after: that copy was lost. */
+	n = sink.n;
+	peer_send(&p, ACK, NULL, 0, now + 100 * RT_NSEC_PER_USEC);
+	ok(!sent_seq(n, base + 4 * 1460), "a duplicate soon after: nothing "
+	    "sent again");
+	n = sink.n;
+	peer_send(&p, ACK, NULL, 0, now + 5 * MS);
+	ok(sent_seq(n, base + 4 * 1460), "5 ms later: the hole again");
 	/* Full ACK: out of recovery. */
-	p.ack = base + 13 * 1460;
+	p.ack = sent_end();
 	sink.n = 0;
-	peer_send(&p, ACK, NULL, 0, now);
+	peer_send(&p, ACK, NULL, 0, now + 6 * MS);
 	i = info(app.c);
-	ok(i.cwnd == 2 * 1460 && i.ssthresh == 11 * 1460 / 2,
+	ok(i.cwnd == 2 * 1460 && i.ssthresh == 13 * 1460 / 2,
 	    "full ACK: cwnd min(ssthresh, FlightSize + MSS)");
-	g = seg_at(0);
-	ok(sink.n == 1 && g.seq == base + 14 * 1460,
-	    "sending goes on (one segment still in flight)");
-	ok(i.retransmits == 2 && i.timeouts == 0, "two retransmissions, "
+	ok(sink.n == 2 && seg_at(0).seq == p.ack, "sending goes on");
+	ok(i.retransmits == 3 && i.timeouts == 0, "three retransmissions, "
 	    "no timeout");
+}
+
+static void
+test_early_retransmit(void)
+{
+	struct peer p;
+	struct net_tcp_info i;
+	uint32_t isn;
+	uint64_t now = T0, next;
+	uint8_t data[5 * 1460];
+
+	/* Three segments and nothing more to send: two duplicates do. */
+	setup();
+	app_reset(1);
+	listen_fresh();
+	isn = establish(&p, 40310, -1, 65535, now);
+	memset(data, 'e', sizeof(data));
+	net_tcp_send(&st, app.c, data, 3 * 1460, 0, now);
+	is_int(sink.n, 3, "three segments");
+	peer_send(&p, ACK, NULL, 0, now);
+	is_int(sink.n, 3, "one duplicate: nothing to send");
+	peer_send(&p, ACK, NULL, 0, now);
+	ok(sink.n == 4 && seg_at(3).seq == isn + 1,
+	    "the second: retransmitted (RFC 5827 early retransmit)");
+
+	/* The loss probe: no ACK at all for a while. */
+	setup();
+	app_reset(1);
+	listen_fresh();
+	isn = establish(&p, 40311, -1, 65535, now);
+	i = info(app.c);
+	net_tcp_send(&st, app.c, data, 5 * 1460, 0, now);
+	next = net_poll(&st, now);
+	ok(next == now + 10 * MS, "five segments out: a probe in "
+	    "max(2 SRTT, 10 ms)");
+	net_poll(&st, next);
+	ok(sink.n == 6 && seg_at(5).seq == isn + 1 && seg_at(5).dlen == 1460,
+	    "the probe: the first segment again");
+	i = info(app.c);
+	ok(i.loss_probes == 1 && i.timeouts == 0 && i.cwnd == 14600,
+	    "cwnd untouched");
+	ok(net_poll(&st, next) == next + i.rto_ns, "then the RTO");
+	/* The RTO pulls snd_nxt back; bare ACKs still say SND.MAX, or a
+	 * peer holding all of it would drop them unread. */
+	net_poll(&st, next + i.rto_ns);
+	ok(sink.n == 7 && seg_at(6).seq == isn + 1 && info(app.c).timeouts == 1,
+	    "the RTO: the first segment again");
+	peer_send_at(&p, p.seq + 100, ACK, "ooo", 3, next + i.rto_ns);
+	{
+		struct seg a = seg_at(7);
+
+		ok(sink.n == 8 && a.dlen == 0 && a.seq == isn + 1 + 5 * 1460,
+		    "a bare ACK after it: seq SND.MAX, not SND.NXT");
+	}
+	next += i.rto_ns;
+	p.ack = isn + 1 + 5 * 1460;
+	peer_send(&p, ACK, NULL, 0, next + MS);
+	ok(net_poll(&st, next + MS) == RT_TIME_INFINITY, "ACKed: no timer");
+
+	/* One segment out: no probe before a delayed ACK could come
+	 * (SRTT + 200 ms); the RTO, backed off still, is later here. */
+	sink.n = 0;
+	net_tcp_send(&st, app.c, data, 100, 0, next + 2 * MS);
+	i = info(app.c);
+	ok(i.rto_ns > i.srtt_ns + 200 * MS && net_poll(&st, next + 2 * MS) ==
+	    next + 2 * MS + i.srtt_ns + 200 * MS,
+	    "one segment out: a probe only after SRTT + 200 ms");
 }
 
 /* ---- zero window: the persist timer ---- */
@@ -1597,7 +1783,7 @@ run_scenario(const struct scenario *sc)
 	static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 	struct net_config cfg;
 	struct net_tcp_listener l;
-	struct net_tcp_config tc = { NET_TCP_RCVBUF, NET_TCP_SNDBUF, 256 };
+	struct net_tcp_config tc = { NET_TCP_RCVBUF, NET_TCP_SNDBUF, 256, 0 };
 	uint64_t start, limit, bad = 0, retrans = 0, fast = 0, tmo = 0;
 	int done = 0, fine = 1, r;
 
@@ -1756,6 +1942,7 @@ main(void)
 {
 	test_closed_port();
 	test_synack();
+	test_reentry();
 	test_receive();
 	test_zero_window_receive();
 	test_backlog();
@@ -1763,6 +1950,7 @@ main(void)
 	test_rst();
 	test_rto();
 	test_fast_retransmit();
+	test_early_retransmit();
 	test_persist();
 	test_back_to_back();
 	net_fini(&st);
