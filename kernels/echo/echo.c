@@ -33,6 +33,8 @@ struct conn {
 	char line[24];		/* source: the request line */
 	size_t nline;
 	int closing;
+	size_t npend, off;	/* echo: read, not yet taken by send */
+	uint8_t pend[16384];
 };
 
 static struct net_stack *stack;
@@ -73,36 +75,37 @@ finish(struct conn *k)
 	free(k);
 }
 
-/* Echo: moves what was received into the send buffer, as far as it has
- * room; the rest waits in the receive buffer (the peer's window shrinks)
- * until writable() calls again. */
+/* Echo: moves what was received into the send buffer.  What send did
+ * not take waits in k->pend, and reading stops (the peer's window
+ * shrinks) until writable() says the send buffer has room: send's
+ * -RT_EAGAIN or short count is what arms that callback. */
 static void
 echo_pump(struct conn *k)
 {
-	static uint8_t buf[16384];
-	long n, m;
-	size_t room;
+	long n;
 
 	for (;;) {
-		room = net_tcp_writable(k->c);
-		if (room == 0)
-			return;
-		n = net_tcp_recv(stack, k->c, buf,
-		    room < sizeof buf ? room : sizeof buf, now());
+		while (k->off < k->npend) {
+			n = net_tcp_send(stack, k->c, k->pend + k->off,
+			    k->npend - k->off, 0, now());
+			if (n == -RT_EAGAIN)
+				return;
+			if (n < 0) {
+				net_tcp_abort(stack, k->c, now());
+				free(k);
+				return;
+			}
+			k->off += (size_t)n;
+		}
+		k->off = k->npend = 0;
+		n = net_tcp_recv(stack, k->c, k->pend, sizeof k->pend, now());
 		if (n == -RT_EAGAIN)
 			return;
 		if (n <= 0) {
 			finish(k);
 			return;
 		}
-		/* (room) was free: all of it is taken. */
-		m = net_tcp_send(stack, k->c, buf, (size_t)n, 0, now());
-		if (m != n) {
-			rt_printf("echo: send took %ld of %ld\n", m, n);
-			net_tcp_abort(stack, k->c, now());
-			free(k);
-			return;
-		}
+		k->npend = (size_t)n;
 	}
 }
 

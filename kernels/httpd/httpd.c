@@ -12,10 +12,10 @@
  * Each connection has a request buffer of HTTP_HEAD_MAX + HTTP_BODY_MAX
  * bytes: what TCP received is read into it until a whole request is
  * there, answered, and dropped; pipelined requests are answered in
- * order.  A response's head is built in one static buffer and copied
- * into the connection's send buffer, which is why a request is taken
- * only once that buffer has room for a head; the body is sent straight
- * from the archive in the module, as the send buffer drains.  The number
+ * order, each once the previous one has gone into TCP's send buffer.  A
+ * response's head (with an error page) is kept in the connection until
+ * TCP has taken it; a file's body is sent straight from the archive in
+ * the module, as the send buffer drains.  The number
  * of connections is bounded by the memory the heap has (docs/runtime.md,
  * "httpd").
  */
@@ -39,6 +39,8 @@ struct hconn {
 	struct rt_timer idle;
 	const uint8_t *body;		/* left to send of the current body */
 	size_t body_left;
+	size_t out_len, out_off;	/* the head (and error page) to send */
+	char out[sizeof(((struct http_response *)0)->head) + 256];
 	int close_after;		/* once the body has gone */
 	int eof;			/* the peer sent its FIN */
 	size_t used;			/* bytes in req */
@@ -100,27 +102,39 @@ touch(struct hconn *h)
 	rt_timer_set(&h->idle, now() + idle_ns, idle_expired, h);
 }
 
-/* Sends what the send buffer takes of the current body; 1 when it has
- * all gone. */
+/* Sends what the send buffer takes of the head, then of the body; 1
+ * when all has gone, 0 when send said -RT_EAGAIN or took less (which
+ * arms the writable callback), -1 when the connection failed. */
 static int
-send_body(struct hconn *h)
+send_pending(struct hconn *h)
 {
-	while (h->body_left > 0) {
-		long n = net_tcp_send(stack, h->c, h->body, h->body_left, 0,
-		    now());
+	long n;
 
+	while (h->out_off < h->out_len) {
+		n = net_tcp_send(stack, h->c, h->out + h->out_off,
+		    h->out_len - h->out_off, h->body_left > 0 ? NET_TCP_MORE :
+		    0, now());
 		if (n == -RT_EAGAIN)
 			return 0;
 		if (n < 0)
+			return -1;
+		h->out_off += (size_t)n;
+	}
+	while (h->body_left > 0) {
+		n = net_tcp_send(stack, h->c, h->body, h->body_left, 0, now());
+		if (n == -RT_EAGAIN)
 			return 0;
+		if (n < 0)
+			return -1;
 		h->body += n;
 		h->body_left -= (size_t)n;
 	}
 	return 1;
 }
 
-/* Answers the whole requests in the buffer while the send buffer has
- * room; 0, or -1 when the connection was closed (and freed). */
+/* Answers the whole requests in the buffer, one at a time, each once the
+ * previous one has gone into the send buffer; 0, or -1 when the
+ * connection was closed (and freed). */
 static int
 serve(struct hconn *h)
 {
@@ -129,15 +143,17 @@ serve(struct hconn *h)
 	int n;
 
 	for (;;) {
-		if (h->body_left > 0 && !send_body(h))
+		if ((n = send_pending(h)) < 0) {
+			net_tcp_abort(stack, h->c, now());
+			conn_free(h);
+			return -1;
+		}
+		if (n == 0)
 			return 0;
 		if (h->close_after) {
 			conn_close(h);
 			return -1;
 		}
-		/* Room for a head and an error page. */
-		if (net_tcp_writable(h->c) < sizeof resp.head + 256)
-			return 0;
 		n = http_parse(h->req, h->used, &r);
 		if (n == 0) {
 			if (h->eof) {
@@ -150,25 +166,17 @@ serve(struct hconn *h)
 			http_respond(&site, NULL, -n, date_now(), &resp);
 		else
 			http_respond(&site, &r, 0, date_now(), &resp);
-		if (net_tcp_send(stack, h->c, resp.head, resp.head_len,
-		    resp.send_body ? NET_TCP_MORE : 0, now()) !=
-		    (long)resp.head_len) {
-			net_tcp_abort(stack, h->c, now());
-			conn_free(h);
-			return -1;
-		}
-		if (resp.send_body) {
-			h->body = resp.file != NULL ? resp.file->data :
-			    (const uint8_t *)resp.body;
-			h->body_left = resp.file != NULL ? resp.file->size :
-			    resp.body_len;
+		memcpy(h->out, resp.head, resp.head_len);
+		h->out_len = resp.head_len;
+		h->out_off = 0;
+		if (resp.send_body && resp.file != NULL) {
+			h->body = resp.file->data;
+			h->body_left = resp.file->size;
+		} else if (resp.send_body) {
 			/* Error pages live in a static buffer the next
-			 * response reuses: copy them now. */
-			if (resp.file == NULL && !send_body(h)) {
-				net_tcp_abort(stack, h->c, now());
-				conn_free(h);
-				return -1;
-			}
+			 * response reuses: they go with the head. */
+			memcpy(h->out + h->out_len, resp.body, resp.body_len);
+			h->out_len += resp.body_len;
 		}
 		h->close_after = resp.close;
 		if (n > 0) {
@@ -249,6 +257,7 @@ on_accept(struct net_tcp_listener *l, void *arg, struct net_tcp *c)
 	h->c = c;
 	h->body = NULL;
 	h->body_left = 0;
+	h->out_len = h->out_off = 0;
 	h->close_after = h->eof = 0;
 	h->used = 0;
 	memset(&h->idle, 0, sizeof h->idle);
