@@ -235,6 +235,8 @@ struct net_tcp_listener *tcp_listener(struct net_stack *s, uint16_t port);
  * memory: *why says which drop). */
 struct net_tcp *tcp_passive(struct net_stack *s, struct net_tcp_listener *l,
     uint32_t rip, uint16_t rport, uint16_t lport, uint64_t now, int *why);
+/* Our SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED), its timer started. */
+int tcp_send_syn(struct net_stack *s, struct net_tcp *c, uint64_t now);
 void tcp_set_state(struct net_stack *s, struct net_tcp *c, int state,
     uint64_t now);
 /* The connection is over for the protocol: CLOSED, and freed once the

@@ -632,13 +632,7 @@ tcp_listen_input(struct net_stack *s, struct net_tcp_listener *l,
 		return why;
 	/* Data on the SYN is not taken (no TCP Fast Open). */
 	tcp_take_syn(c, g);
-	c->flags |= TF_TIMING;
-	c->rtt_seq = c->iss;
-	c->rtt_start = now;
-	tcp_xmit(s, c, c->iss, 0, TCP_SYN | TCP_ACK, now);
-	c->snd_nxt = c->snd_max = c->iss + 1;
-	c->tries = 1;
-	tcp_timer(s, c, now + c->rto);
+	tcp_send_syn(s, c, now);
 	return NET_RX_TCP_SYN;
 }
 
