@@ -199,8 +199,8 @@ struct net_tcp {
 	struct tcp_range ooo[TCP_OOO_MAX];	/* sorted, disjoint */
 
 	uint64_t rtt_start, srtt, rttvar, rto;	/* ns (RFC 6298) */
-	uint64_t rexmit_at;		/* the head last sent again, recovering */
-	uint64_t timer_at;		/* RTO, persist, TIME_WAIT, FIN_WAIT_2 */
+	uint64_t rexmit_at;		/* the head last resent, recovering */
+	uint64_t timer_at;		/* RTO, probe, persist, TIME_WAIT... */
 	uint64_t delack_at;
 	uint64_t heap_key;		/* s->tcp.heap's: at most the earlier */
 	unsigned heap_idx;

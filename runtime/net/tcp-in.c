@@ -570,7 +570,8 @@ tcp_segment(struct net_stack *s, struct net_tcp *c, struct tcp_seg *g,
 		seq += cut;
 	}
 	if (seq_gt(seq + dlen, c->rcv_nxt + wnd)) {
-		dlen = seq_gt(c->rcv_nxt + wnd, seq) ? c->rcv_nxt + wnd - seq : 0;
+		dlen = seq_gt(c->rcv_nxt + wnd, seq) ?
+		    c->rcv_nxt + wnd - seq : 0;
 		fin = 0;
 	}
 	/* What was cut off is news to the peer: a duplicate, or a probe of

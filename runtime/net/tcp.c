@@ -195,7 +195,8 @@ net_tcp_configure(struct net_stack *s, const struct net_tcp_config *cfg)
 	if (cfg == NULL || cfg->rcvbuf < lo || cfg->rcvbuf > hi ||
 	    cfg->sndbuf < lo || cfg->sndbuf > hi || cfg->max_conns < 1 ||
 	    cfg->max_conns > 65535 || (cfg->msl_ns != 0 &&
-	    (cfg->msl_ns < RT_NSEC_PER_MSEC || cfg->msl_ns > 120 * RT_NSEC_PER_SEC)))
+	    (cfg->msl_ns < RT_NSEC_PER_MSEC ||
+	    cfg->msl_ns > 120 * RT_NSEC_PER_SEC)))
 		return -RT_EINVAL;
 	s->tcp.cfg = *cfg;
 	if (cfg->msl_ns == 0)

@@ -253,7 +253,8 @@ peer_send(struct peer *p, uint8_t flags, const void *data, size_t dlen,
 	size_t len = mk_frame(f, p->port, p->our_port, p->seq, p->ack, flags,
 	    p->wnd, NULL, 0, data, dlen);
 
-	p->seq += (uint32_t)dlen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0);
+	p->seq += (uint32_t)dlen + (flags & SYN ? 1 : 0) +
+	    (flags & FIN ? 1 : 0);
 	return net_input(&st, f, len, now);
 }
 
@@ -569,7 +570,8 @@ test_synack(void)
 		is_int((long long)i.srtt_ns, 10 * MS,
 		    "RTT sampled from the handshake");
 		ok(i.local_port == 80 && i.remote_port == 40001 &&
-		    i.remote_ip == peer_ip && i.local_ip == our_ip, "addresses");
+		    i.remote_ip == peer_ip && i.local_ip == our_ip,
+		    "addresses");
 	}
 	/* The other: no options at all means MSS 536 and no scaling. */
 	{
@@ -1066,7 +1068,8 @@ test_rst(void)
 		q.ack = isn + 100;
 		expect_rx(peer_send(&q, ACK, NULL, 0, now), NET_RX_TCP_BAD_ACK,
 		    "ACK of what was never sent");
-		ok(sink.n == 3 && seg_at(2).flags == ACK, "challenge ACK (5.2)");
+		ok(sink.n == 3 && seg_at(2).flags == ACK,
+		    "challenge ACK (5.2)");
 	}
 	for (int i = 0; i < 10; i++)
 		peer_send_at(&p, p.seq + 100, RST, NULL, 0, now);
@@ -1280,7 +1283,8 @@ sent_end(void)
 	for (int k = 0; k < sink.n && k < SINK_MAX; k++) {
 		struct seg g = seg_at(k);
 
-		if (g.valid && (end == 0 || (int32_t)(g.seq + g.dlen - end) > 0))
+		if (g.valid && (end == 0 ||
+		    (int32_t)(g.seq + g.dlen - end) > 0))
 			end = g.seq + (uint32_t)g.dlen;
 	}
 	return end;
