@@ -208,8 +208,8 @@ struct net_tcp {
 	struct tcp_range ooo[TCP_OOO_MAX];	/* sorted, disjoint */
 
 	uint64_t rtt_start, srtt, rttvar, rto;	/* ns (RFC 6298) */
-	uint64_t rexmit_at;		/* the head last sent again, recovering */
-	uint64_t timer_at;		/* RTO, persist, TIME_WAIT, FIN_WAIT_2 */
+	uint64_t rexmit_at;		/* the head last resent, recovering */
+	uint64_t timer_at;		/* RTO, probe, persist, TIME_WAIT... */
 	uint64_t delack_at;
 	uint64_t heap_key;		/* s->tcp.heap's: at most the earlier */
 	unsigned heap_idx;
@@ -244,6 +244,8 @@ struct net_tcp_listener *tcp_listener(struct net_stack *s, uint16_t port);
  * memory: *why says which drop). */
 struct net_tcp *tcp_passive(struct net_stack *s, struct net_tcp_listener *l,
     uint32_t rip, uint16_t rport, uint16_t lport, uint64_t now, int *why);
+/* Our SYN (SYN_SENT) or SYN-ACK (SYN_RECEIVED), its timer started. */
+int tcp_send_syn(struct net_stack *s, struct net_tcp *c, uint64_t now);
 void tcp_set_state(struct net_stack *s, struct net_tcp *c, int state,
     uint64_t now);
 /* The connection is over for the protocol: CLOSED, and freed once the

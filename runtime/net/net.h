@@ -348,8 +348,9 @@ int net_udp_send(struct net_stack *s, struct net_udp *sock, uint32_t dst_ip,
  * the send or recv its application makes from it), and may call any
  * net_tcp_*() or net_udp_*() function but net_input() and net_poll(),
  * including net_tcp_close() on its own connection.  A NULL member is an
- * event the application does not want.  A struct net_tcp_listener is held by the
- * stack from net_tcp_listen() until net_tcp_unlisten() returns.
+ * event the application does not want.  A struct net_tcp_listener is
+ * held by the stack from net_tcp_listen() until net_tcp_unlisten()
+ * returns.
  *
  * Data.  net_tcp_recv() copies received bytes out of the connection's
  * receive buffer; what is not read stays there and narrows the window
@@ -530,7 +531,7 @@ struct net_tcp_info {
 	uint64_t cwnd, ssthresh, snd_wnd, rcv_wnd;
 	uint64_t srtt_ns, rto_ns;
 	uint64_t retransmits, fast_retransmits, timeouts, loss_probes;
-	uint64_t bytes_sent, bytes_received;	/* data, acknowledged/in order */
+	uint64_t bytes_sent, bytes_received;	/* acked; in order */
 };
 void net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info);
 

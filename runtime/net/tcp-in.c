@@ -570,7 +570,8 @@ tcp_segment(struct net_stack *s, struct net_tcp *c, struct tcp_seg *g,
 		seq += cut;
 	}
 	if (seq_gt(seq + dlen, c->rcv_nxt + wnd)) {
-		dlen = seq_gt(c->rcv_nxt + wnd, seq) ? c->rcv_nxt + wnd - seq : 0;
+		dlen = seq_gt(c->rcv_nxt + wnd, seq) ?
+		    c->rcv_nxt + wnd - seq : 0;
 		fin = 0;
 	}
 	/* What was cut off is news to the peer: a duplicate, or a probe of
@@ -632,13 +633,7 @@ tcp_listen_input(struct net_stack *s, struct net_tcp_listener *l,
 		return why;
 	/* Data on the SYN is not taken (no TCP Fast Open). */
 	tcp_take_syn(c, g);
-	c->flags |= TF_TIMING;
-	c->rtt_seq = c->iss;
-	c->rtt_start = now;
-	tcp_xmit(s, c, c->iss, 0, TCP_SYN | TCP_ACK, now);
-	c->snd_nxt = c->snd_max = c->iss + 1;
-	c->tries = 1;
-	tcp_timer(s, c, now + c->rto);
+	tcp_send_syn(s, c, now);
 	return NET_RX_TCP_SYN;
 }
 

@@ -122,8 +122,10 @@ tcp_challenge_ack(struct net_stack *s, struct net_tcp *c, uint64_t now)
 	if (now >= c->chal_refill + NET_TCP_CHALLENGE_NS) {
 		uint64_t n = (now - c->chal_refill) / NET_TCP_CHALLENGE_NS;
 
-		c->chal_tokens = (uint8_t)(n >= (uint64_t)(NET_TCP_CHALLENGE_BURST -
-		    c->chal_tokens) ? NET_TCP_CHALLENGE_BURST : c->chal_tokens + n);
+		uint64_t room = NET_TCP_CHALLENGE_BURST - c->chal_tokens;
+
+		c->chal_tokens = (uint8_t)(n >= room ?
+		    NET_TCP_CHALLENGE_BURST : c->chal_tokens + n);
 		c->chal_refill = now;
 	}
 	if (c->chal_tokens == 0) {
@@ -251,7 +253,8 @@ tcp_output(struct net_stack *s, struct net_tcp *c, uint64_t now)
 		uint32_t off = c->snd_nxt - c->sbase, unsent, len, flight, wnd;
 		uint8_t flags = TCP_ACK;
 
-		unsent = seq_leq(c->snd_nxt, tcp_fin_seq(c)) ? c->slen - off : 0;
+		unsent = seq_leq(c->snd_nxt, tcp_fin_seq(c)) ?
+		    c->slen - off : 0;
 		flight = c->snd_nxt - c->snd_una;
 		/* RFC 3042's limited transmit: a new segment for each of
 		 * the first two duplicate ACKs, past cwnd. */
@@ -287,7 +290,8 @@ tcp_output(struct net_stack *s, struct net_tcp *c, uint64_t now)
 			c->snd_max = c->snd_nxt;
 			fresh = 1;
 		}
-		if (c->timer_at == RT_TIME_INFINITY || (c->flags & TF_PERSIST)) {
+		if (c->timer_at == RT_TIME_INFINITY ||
+		    (c->flags & TF_PERSIST)) {
 			c->flags &= ~TF_PERSIST;
 			tcp_arm_rto(s, c, now);
 		}

@@ -195,7 +195,8 @@ net_tcp_configure(struct net_stack *s, const struct net_tcp_config *cfg)
 	if (cfg == NULL || cfg->rcvbuf < lo || cfg->rcvbuf > hi ||
 	    cfg->sndbuf < lo || cfg->sndbuf > hi || cfg->max_conns < 1 ||
 	    cfg->max_conns > 65535 || (cfg->msl_ns != 0 &&
-	    (cfg->msl_ns < RT_NSEC_PER_MSEC || cfg->msl_ns > 120 * RT_NSEC_PER_SEC)))
+	    (cfg->msl_ns < RT_NSEC_PER_MSEC ||
+	    cfg->msl_ns > 120 * RT_NSEC_PER_SEC)))
 		return -RT_EINVAL;
 	s->tcp.cfg = *cfg;
 	if (cfg->msl_ns == 0)
@@ -489,6 +490,25 @@ tcp_init_seq(struct net_tcp *c, uint32_t iss)
 	c->recover = iss;
 }
 
+/* A connection to (rip):(rport) from our (lport), its ISN chosen, in the
+ * lookup table; NULL with *err when max_conns or memory says no. */
+static struct net_tcp *
+tcp_new(struct net_stack *s, uint32_t rip, uint16_t rport, uint16_t lport,
+    uint64_t now, int *err)
+{
+	struct net_tcp *c = tcp_alloc(s, err);
+
+	if (c == NULL)
+		return NULL;
+	c->local_ip = s->cfg.ip;
+	c->remote_ip = rip;
+	c->local_port = lport;
+	c->remote_port = rport;
+	tcp_init_seq(c, tcp_isn(s, c->local_ip, lport, rip, rport, now));
+	tcp_hash_insert(s, c);
+	return c;
+}
+
 struct net_tcp *
 tcp_passive(struct net_stack *s, struct net_tcp_listener *l, uint32_t rip,
     uint16_t rport, uint16_t lport, uint64_t now, int *why)
@@ -500,20 +520,31 @@ tcp_passive(struct net_stack *s, struct net_tcp_listener *l, uint32_t rip,
 		*why = NET_RX_TCP_BACKLOG;
 		return NULL;
 	}
-	if ((c = tcp_alloc(s, &err)) == NULL) {
+	if ((c = tcp_new(s, rip, rport, lport, now, &err)) == NULL) {
 		*why = NET_RX_TCP_FULL;
 		return NULL;
 	}
-	c->local_ip = s->cfg.ip;
-	c->remote_ip = rip;
-	c->local_port = lport;
-	c->remote_port = rport;
 	c->state = TCP_SYN_RECEIVED;
 	c->listener = l;
 	l->net_half_open++;
-	tcp_init_seq(c, tcp_isn(s, c->local_ip, lport, rip, rport, now));
-	tcp_hash_insert(s, c);
 	return c;
+}
+
+int
+tcp_send_syn(struct net_stack *s, struct net_tcp *c, uint64_t now)
+{
+	int r;
+
+	/* The handshake gives the first RTT sample, unless retransmitted. */
+	c->flags |= TF_TIMING;
+	c->rtt_seq = c->iss;
+	c->rtt_start = now;
+	r = tcp_xmit(s, c, c->iss, 0, c->state == TCP_SYN_SENT ? TCP_SYN :
+	    TCP_SYN | TCP_ACK, now);
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->tries = 1;
+	tcp_timer(s, c, now + c->rto);
+	return r;
 }
 
 void
@@ -783,34 +814,21 @@ net_tcp_connect(struct net_stack *s, struct net_tcp **cp, uint32_t ip,
 	if ((lport = tcp_ephemeral(s, ip, port)) == 0)
 		return -RT_EADDRINUSE;
 	tcp_enter(s);
-	if ((c = tcp_alloc(s, &r)) == NULL) {
+	if ((c = tcp_new(s, ip, port, lport, now_ns, &r)) == NULL) {
 		tcp_leave(s);
 		return r;
 	}
-	c->local_ip = s->cfg.ip;
-	c->remote_ip = ip;
-	c->local_port = lport;
-	c->remote_port = port;
 	c->ops = ops;
 	c->arg = arg;
 	c->flags |= TF_APP;
 	c->state = TCP_SYN_SENT;
 	c->mss = NET_TCP_MSS;
-	tcp_init_seq(c, tcp_isn(s, c->local_ip, lport, ip, port, now_ns));
-	tcp_hash_insert(s, c);
-	c->flags |= TF_TIMING;
-	c->rtt_seq = c->iss;
-	c->rtt_start = now_ns;
-	r = tcp_xmit(s, c, c->iss, 0, TCP_SYN, now_ns);
-	if (r == -RT_ENETUNREACH) {
+	if ((r = tcp_send_syn(s, c, now_ns)) == -RT_ENETUNREACH) {
 		c->flags &= ~TF_APP;
 		tcp_kill(s, c);
 		tcp_leave(s);
 		return r;
 	}
-	c->snd_nxt = c->snd_max = c->iss + 1;
-	c->tries = 1;
-	tcp_timer(s, c, now_ns + c->rto);
 	*cp = c;
 	tcp_leave(s);
 	return 0;

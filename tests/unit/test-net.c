@@ -20,6 +20,7 @@
 
 #include "net.h"
 #include "tap.h"
+#include "net-test.h"
 
 /* ---- the expected and input frames ---- */
 static const uint8_t garp_want[60] = {
@@ -164,21 +165,10 @@ setup(void)
 static int
 frame_is(int i, const uint8_t *want, size_t len, const char *name)
 {
-	int good = i < sink.n && sink.len[i] == len &&
-	    memcmp(sink.frame[i], want, len) == 0;
+	int k = i < SINK_MAX ? i : 0;
 
-	if (!ok(good, "%s", name)) {
-		if (i >= sink.n) {
-			diag("only %d frames sent", sink.n);
-			return 0;
-		}
-		diag("length %zu, want %zu", sink.len[i], len);
-		for (size_t j = 0; j < len && j < sink.len[i]; j++)
-			if (sink.frame[i][j] != want[j])
-				diag("byte %zu: 0x%02x, want 0x%02x", j,
-				    sink.frame[i][j], want[j]);
-	}
-	return good;
+	return frame_matches(i < SINK_MAX ? i : sink.n, sink.n,
+	    sink.frame[k], sink.len[k], want, len, name);
 }
 
 static void

@@ -21,6 +21,7 @@
 
 #include "net.h"
 #include "tap.h"
+#include "net-test.h"
 
 /* ---- expected frames ---- */
 /* RST|ACK for a SYN (seq 0x01020304) from 10.0.2.2:40000 to port 81. */
@@ -252,7 +253,8 @@ peer_send(struct peer *p, uint8_t flags, const void *data, size_t dlen,
 	size_t len = mk_frame(f, p->port, p->our_port, p->seq, p->ack, flags,
 	    p->wnd, NULL, 0, data, dlen);
 
-	p->seq += (uint32_t)dlen + (flags & SYN ? 1 : 0) + (flags & FIN ? 1 : 0);
+	p->seq += (uint32_t)dlen + (flags & SYN ? 1 : 0) +
+	    (flags & FIN ? 1 : 0);
 	return net_input(&st, f, len, now);
 }
 
@@ -317,21 +319,10 @@ expect_rx(int got, int want, const char *name)
 static int
 frame_is(int i, const uint8_t *want, size_t len, const char *name)
 {
-	int good = i < sink.n && sink.len[i] == len &&
-	    memcmp(sink.frame[i], want, len) == 0;
+	int k = i < SINK_MAX ? i : 0;
 
-	if (!ok(good, "%s", name)) {
-		if (i >= sink.n) {
-			diag("only %d frames sent", sink.n);
-			return 0;
-		}
-		diag("length %zu, want %zu", sink.len[i], len);
-		for (size_t j = 0; j < len && j < sink.len[i]; j++)
-			if (sink.frame[i][j] != want[j])
-				diag("byte %zu: 0x%02x, want 0x%02x", j,
-				    sink.frame[i][j], want[j]);
-	}
-	return good;
+	return frame_matches(i < SINK_MAX ? i : sink.n, sink.n,
+	    sink.frame[k], sink.len[k], want, len, name);
 }
 
 /* ---- an application that records what happens ---- */
@@ -579,7 +570,8 @@ test_synack(void)
 		is_int((long long)i.srtt_ns, 10 * MS,
 		    "RTT sampled from the handshake");
 		ok(i.local_port == 80 && i.remote_port == 40001 &&
-		    i.remote_ip == peer_ip && i.local_ip == our_ip, "addresses");
+		    i.remote_ip == peer_ip && i.local_ip == our_ip,
+		    "addresses");
 	}
 	/* The other: no options at all means MSS 536 and no scaling. */
 	{
@@ -1076,7 +1068,8 @@ test_rst(void)
 		q.ack = isn + 100;
 		expect_rx(peer_send(&q, ACK, NULL, 0, now), NET_RX_TCP_BAD_ACK,
 		    "ACK of what was never sent");
-		ok(sink.n == 3 && seg_at(2).flags == ACK, "challenge ACK (5.2)");
+		ok(sink.n == 3 && seg_at(2).flags == ACK,
+		    "challenge ACK (5.2)");
 	}
 	for (int i = 0; i < 10; i++)
 		peer_send_at(&p, p.seq + 100, RST, NULL, 0, now);
@@ -1290,7 +1283,8 @@ sent_end(void)
 	for (int k = 0; k < sink.n && k < SINK_MAX; k++) {
 		struct seg g = seg_at(k);
 
-		if (g.valid && (end == 0 || (int32_t)(g.seq + g.dlen - end) > 0))
+		if (g.valid && (end == 0 ||
+		    (int32_t)(g.seq + g.dlen - end) > 0))
 			end = g.seq + (uint32_t)g.dlen;
 	}
 	return end;
