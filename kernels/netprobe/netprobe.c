@@ -1,11 +1,20 @@
 /*
  * netprobe.c - a test kernel for the network drivers: finds the first
- * network device, prints its driver, transport and MAC, asks by ARP who
- * has 10.0.2.2 (QEMU's user-mode gateway, which answers) as 10.0.2.15,
- * and prints the MAC of the reply.  Exits 0 on a reply, 1 with a message
- * when there is no device or no reply within 2 s.  It speaks Ethernet
- * and ARP only, through netdev.h: no stack.
+ * network device, prints its driver, transport, how it wakes the CPU
+ * (its interrupt, or polled) and MAC, asks by ARP who has 10.0.2.2
+ * (QEMU's user-mode gateway, which answers) as 10.0.2.15, and prints the
+ * MAC of the reply.  Exits 0 on a reply, 1 with a message when there is
+ * no device or no reply within 2 s.  It speaks Ethernet and ARP only,
+ * through netdev.h: no stack.
+ *
+ * Two command line words measure (runtime-net.sh): "rtt=N" then times
+ * N more requests, one at a time, from the send to the reply seen, and
+ * prints the least, the median and the most; "wait=MS" then waits in
+ * rt_poll() for the next frame, at most MS milliseconds, and prints how
+ * long that took, how often the event loop woke to ask the device
+ * meanwhile and how many interrupts the device raised.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "netdev.h"
@@ -15,6 +24,7 @@
 #define ARP_REQUEST	1
 #define ARP_REPLY	2
 #define FRAME_MIN	60	/* Ethernet's minimum, without the FCS */
+#define RTT_MAX		100
 
 static const uint8_t our_ip[4] = { 10, 0, 2, 15 };
 static const uint8_t gw_ip[4] = { 10, 0, 2, 2 };
@@ -74,15 +84,122 @@ is_reply(const uint8_t *f, size_t len, const uint8_t *mac)
 	    memcmp(a + 18, mac, 6) == 0 && memcmp(a + 24, our_ip, 4) == 0;
 }
 
+/* Waits until (deadline) for the gateway's reply, draining the rest:
+ * 1 when it came. */
+static int
+wait_reply(struct netdev *dev, uint8_t *frame, size_t max, uint64_t deadline)
+{
+	size_t len;
+
+	for (;;) {
+		while ((len = netdev_recv(dev, frame, max)) > 0)
+			if (len <= max && is_reply(frame, len, dev->mac))
+				return 1;
+		if (rt_time_monotonic_ns() >= deadline)
+			return 0;
+		rt_poll(deadline);
+	}
+}
+
+/* The value of word "(name)=N" of (cmdline), or 0. */
+static unsigned long
+word_value(const char *cmdline, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = cmdline; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == cmdline || p[-1] == ' ') && p[n] == '=')
+			return strtoul(p + n + 1, NULL, 10);
+	return 0;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* (n) requests, one at a time, each timed from its send to its reply. */
+static int
+measure_rtt(struct netdev *dev, uint8_t *frame, size_t max, unsigned n)
+{
+	static uint64_t rtt[RTT_MAX];
+	uint64_t t0;
+	size_t len;
+	unsigned i, j;
+
+	if (n > RTT_MAX)
+		n = RTT_MAX;
+	for (i = 0; i < n; i++) {
+		len = arp_request(frame, dev->mac);
+		t0 = rt_time_monotonic_ns();
+		if (netdev_send(dev, frame, len) != 0 ||
+		    !wait_reply(dev, frame, max, t0 + RT_NSEC_PER_SEC)) {
+			rt_printf("netprobe: round trip %u: no reply\n", i);
+			return 1;
+		}
+		rtt[i] = rt_time_monotonic_ns() - t0;
+	}
+	/* Insertion sort: n is small. */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && cmp_u64(&rtt[j - 1], &rtt[j]) > 0; j--) {
+			t0 = rtt[j];
+			rtt[j] = rtt[j - 1];
+			rtt[j - 1] = t0;
+		}
+	rt_printf("netprobe: arp round trip over %u: min %lu us, median %lu "
+	    "us, max %lu us\n", n, (unsigned long)(rtt[0] / 1000),
+	    (unsigned long)(rtt[n / 2] / 1000),
+	    (unsigned long)(rtt[n - 1] / 1000));
+	return 0;
+}
+
+/* Waits at most (ms) milliseconds for a frame, with nothing else due:
+ * how long, how often the event loop woke to ask the device, and how
+ * many interrupts the device raised. */
+static void
+measure_wait(struct netdev *dev, uint8_t *frame, size_t max, unsigned long ms)
+{
+	struct netdev_stats a, b;
+	uint64_t t0, deadline;
+	int got = 0;
+
+	while (netdev_recv(dev, frame, max) > 0)
+		continue;
+	rt_printf("netprobe: waiting up to %lu ms for a frame\n", ms);
+	netdev_stats(dev, &a);
+	t0 = rt_time_monotonic_ns();
+	deadline = t0 + ms * RT_NSEC_PER_MSEC;
+	while (!got && rt_time_monotonic_ns() < deadline) {
+		rt_poll(deadline);
+		got = netdev_recv(dev, frame, max) > 0;
+	}
+	netdev_stats(dev, &b);
+	if (got)
+		rt_printf("netprobe: frame after %lu ms",
+		    (unsigned long)((rt_time_monotonic_ns() - t0) /
+		    RT_NSEC_PER_MSEC));
+	else
+		rt_printf("netprobe: no frame in %lu ms", ms);
+	rt_printf(": %lu wake-ups, %lu interrupts\n",
+	    (unsigned long)(b.polls - a.polls),
+	    (unsigned long)(b.interrupts - a.interrupts));
+}
+
 int
 rt_main(const struct rt_info *info)
 {
 	static uint8_t frame[2048];
 	struct netdev *dev;
-	uint64_t deadline;
+	uint64_t t0, t1, deadline;
+	unsigned long n;
 	size_t len;
 	int r;
 
+	t0 = rt_time_monotonic_ns();
 	if ((r = netdev_probe(info->cmdline, &dev)) == -RT_ENODEV) {
 		rt_printf("netprobe: no network device\n");
 		return 1;
@@ -92,22 +209,30 @@ rt_main(const struct rt_info *info)
 	}
 	rt_printf("netprobe: %s on %s, mtu %u\n", dev->driver, dev->transport,
 	    dev->mtu);
+	if (dev->irq != NULL)
+		rt_printf("netprobe: interrupts (%s)\n", dev->irq);
+	else
+		rt_printf("netprobe: polled\n");
 	print_mac("our mac", dev->mac);
+	t1 = rt_time_monotonic_ns();
 	len = arp_request(frame, dev->mac);
 	if ((r = netdev_send(dev, frame, len)) != 0) {
 		rt_printf("netprobe: send failed (error %d)\n", r);
 		return 1;
 	}
 	deadline = rt_time_monotonic_ns() + 2 * RT_NSEC_PER_SEC;
-	while (rt_time_monotonic_ns() < deadline) {
-		while ((len = netdev_recv(dev, frame, sizeof frame)) > 0)
-			if (len <= sizeof frame &&
-			    is_reply(frame, len, dev->mac)) {
-				print_mac("10.0.2.2 is at", frame + 22);
-				return 0;
-			}
-		rt_poll(deadline);
+	if (!wait_reply(dev, frame, sizeof frame, deadline)) {
+		rt_printf("netprobe: no ARP reply from 10.0.2.2 within 2 s\n");
+		return 1;
 	}
-	rt_printf("netprobe: no ARP reply from 10.0.2.2 within 2 s\n");
-	return 1;
+	print_mac("10.0.2.2 is at", frame + 22);
+	rt_printf("netprobe: probe took %llu us, the reply %llu us\n",
+	    (unsigned long long)(t1 - t0) / 1000,
+	    (unsigned long long)(rt_time_monotonic_ns() - t1) / 1000);
+	if ((n = word_value(info->cmdline, "rtt")) > 0 &&
+	    measure_rtt(dev, frame, sizeof frame, (unsigned)n) != 0)
+		return 1;
+	if ((n = word_value(info->cmdline, "wait")) > 0)
+		measure_wait(dev, frame, sizeof frame, n);
+	return 0;
 }

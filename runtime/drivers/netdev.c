@@ -1,15 +1,18 @@
 /*
  * netdev.c - finding network devices: each driver's probe in turn, the
- * first that has a device wins.  Adding a driver (netfront for Xen) is
- * adding a row.
+ * first that has a device wins.  Adding a driver is adding a row.  Each
+ * says -RT_ENODEV at once on a platform it does not serve: virtio-net
+ * under Xen, netfront elsewhere.
  */
 #include "netdev.h"
 #include "virtio.h"
+#include "../xen/xenbus.h"
 
 #include "rt.h"
 
 static int (*const probes[])(const char *cmdline, struct netdev **devp) = {
 	virtio_net_probe,
+	xen_netfront_probe,
 };
 
 int

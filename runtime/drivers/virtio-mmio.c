@@ -8,13 +8,18 @@
  * alone.  Rather than interpret AML, the driver then looks at microvm's
  * fixed transport slots, 512 bytes each from 0xfeb00000, for the magic
  * value.  Version 1 (legacy), QEMU 7.2's default, is driven too.
+ *
+ * The interrupt is an IOAPIC input (GSI): the command line word's IRQ,
+ * else the one the DSDT's resource template for the device names
+ * (acpi.c).  It is level-triggered, active high, as QEMU's device holds
+ * the line while InterruptStatus is not zero; the handler writes that
+ * back to InterruptACK, which drops it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "virtio.h"
-
-#include "../kernel/kernel.h"
 
 #define MMIO_MAGIC		0x000
 #define MMIO_VERSION		0x004
@@ -28,6 +33,8 @@
 #define MMIO_QUEUE_NUM		0x038
 #define MMIO_QUEUE_READY	0x044
 #define MMIO_QUEUE_NOTIFY	0x050
+#define MMIO_INTERRUPT_STATUS	0x060
+#define MMIO_INTERRUPT_ACK	0x064
 #define MMIO_LEGACY_PAGE_SIZE 0x028
 #define MMIO_LEGACY_ALIGN	0x03c
 #define MMIO_LEGACY_PFN		0x040
@@ -127,6 +134,32 @@ mmio_notify(struct virtio_dev *d, struct virtq *q)
 	wr(d, MMIO_QUEUE_NOTIFY, q->index);
 }
 
+static int
+mmio_irq_setup(struct virtio_dev *d)
+{
+	unsigned gsi, flags = IRQ_LEVEL | IRQ_HIGH;
+	int r;
+
+	if (d->gsi >= 0)
+		acpi_isa_irq((unsigned)d->gsi, &gsi, &flags);
+	else if (acpi_mmio_irq(d->regs, &gsi, &flags) != 0)
+		return -RT_ENODEV;
+	if ((r = irq_attach_gsi(gsi, flags, &d->irq)) < 0)
+		return r;
+	snprintf(d->irq_name, sizeof d->irq_name, "ioapic gsi %u", gsi);
+	return 0;
+}
+
+static int
+mmio_irq_ack(struct virtio_dev *d)
+{
+	uint32_t st = rd(d, MMIO_INTERRUPT_STATUS);
+
+	if (st != 0)
+		wr(d, MMIO_INTERRUPT_ACK, st);
+	return st != 0;
+}
+
 /* Version 1 (legacy, virtio 1.2 4.2.4): what QEMU 7.2's microvm gives
  * unless -global virtio-mmio.force-legacy=false. */
 static unsigned
@@ -159,6 +192,8 @@ static const struct virtio_transport mmio_legacy_transport = {
 	.queue_max = legacy_queue_max,
 	.queue_enable = legacy_queue_enable,
 	.notify = mmio_notify,
+	.irq_setup = mmio_irq_setup,
+	.irq_ack = mmio_irq_ack,
 };
 
 static const struct virtio_transport mmio_transport = {
@@ -171,6 +206,8 @@ static const struct virtio_transport mmio_transport = {
 	.queue_max = mmio_queue_max,
 	.queue_enable = mmio_queue_enable,
 	.notify = mmio_notify,
+	.irq_setup = mmio_irq_setup,
+	.irq_ack = mmio_irq_ack,
 };
 
 /* 1 when a device of type (device_id) answers at (base). */
@@ -194,14 +231,15 @@ mmio_match(uintptr_t base, uint32_t device_id, struct virtio_dev *d)
 }
 
 /*
- * The base of the virtio_mmio.device word at (p) ("SIZE@ADDR[:IRQ]", SIZE
- * with an optional K or M), or 0 when it is malformed or its window is
- * not a transport's below 4 GiB.
+ * Reads the virtio_mmio.device word at (p) ("SIZE@ADDR[:IRQ]", SIZE with
+ * an optional K or M) into (*base) and (*irq) (-1 when it names none):
+ * 0, or -1 when it is malformed or its window is not a transport's below
+ * 4 GiB.
  */
-static uintptr_t
-parse_device(const char *p)
+static int
+parse_device(const char *p, uintptr_t *base, int *irq)
 {
-	unsigned long size, base;
+	unsigned long size, b, n;
 	char *end;
 
 	size = strtoul(p, &end, 0);
@@ -210,15 +248,24 @@ parse_device(const char *p)
 	else if (*end == 'M' || *end == 'm')
 		size <<= 20, end++;
 	if (*end != '@')
-		return 0;
+		return -1;
 	p = end + 1;
-	base = strtoul(p, &end, 0);
+	b = strtoul(p, &end, 0);
 	if (end == p || (*end != ':' && *end != ' ' && *end != '\0'))
-		return 0;
-	if (size < MMIO_SIZE_MIN || base < MMIO_BASE_MIN ||
-	    base >= 0x100000000UL - MMIO_SIZE_MIN || (base & 3) != 0)
-		return 0;
-	return base;
+		return -1;
+	if (size < MMIO_SIZE_MIN || b < MMIO_BASE_MIN ||
+	    b >= 0x100000000UL - MMIO_SIZE_MIN || (b & 3) != 0)
+		return -1;
+	*irq = -1;
+	if (*end == ':') {
+		p = end + 1;
+		n = strtoul(p, &end, 0);
+		if (end == p || (*end != ' ' && *end != '\0') || n > 255)
+			return -1;
+		*irq = (int)n;
+	}
+	*base = b;
+	return 0;
 }
 
 int
@@ -229,24 +276,28 @@ virtio_mmio_find(const char *cmdline, uint32_t device_id, unsigned skip,
 	const char *p;
 	uintptr_t base;
 	unsigned i;
-	int listed = 0;
+	int listed = 0, irq;
 
 	for (p = cmdline; (p = strstr(p, word)) != NULL; p += sizeof word - 1) {
 		if (p != cmdline && p[-1] != ' ')
 			continue;
 		listed = 1;
-		if ((base = parse_device(p + sizeof word - 1)) == 0) {
+		if (parse_device(p + sizeof word - 1, &base, &irq) != 0) {
 			rt_log("virtio-mmio: bad device word on the command line");
 			continue;
 		}
-		if (mmio_match(base, device_id, d) && skip-- == 0)
+		if (mmio_match(base, device_id, d) && skip-- == 0) {
+			d->gsi = irq;
 			return 0;
+		}
 	}
 	if (listed)
 		return -RT_ENODEV;
 	for (i = 0; i < MICROVM_SLOTS; i++)
 		if (mmio_match(MICROVM_BASE + i * MMIO_SIZE_MIN, device_id, d) &&
-		    skip-- == 0)
+		    skip-- == 0) {
+			d->gsi = -1;
 			return 0;
+		}
 	return -RT_ENODEV;
 }

@@ -5,7 +5,6 @@
  */
 #include "virtio.h"
 
-#include "../kernel/kernel.h"
 #include "../kernel/memmap.h"
 
 #define compiler_barrier()	__asm__ volatile("" ::: "memory")
@@ -51,6 +50,31 @@ virtio_fail(struct virtio_dev *d)
 	d->t->set_status(d, d->t->status(d) | VIRTIO_STATUS_FAILED);
 }
 
+/* The handler of every virtio device's interrupt (kernel.h: it only
+ * acknowledges and counts; rt_poll() asks the device what happened). */
+static void
+virtio_irq(void *arg)
+{
+	struct virtio_dev *d = arg;
+
+	if (d->t->irq_ack == NULL || d->t->irq_ack(d))
+		d->interrupts++;
+}
+
+int
+virtio_irq_setup(struct virtio_dev *d)
+{
+	int r;
+
+	if (d->t->irq_setup == NULL)
+		return -RT_ENODEV;
+	d->irq.fn = virtio_irq;
+	d->irq.arg = d;
+	if ((r = d->t->irq_setup(d)) == 0)
+		d->irq_wired = 1;
+	return r;
+}
+
 int
 virtq_init(struct virtio_dev *d, struct virtq *q, unsigned index,
     unsigned max)
@@ -61,10 +85,14 @@ virtq_init(struct virtio_dev *d, struct virtq *q, unsigned index,
 
 	if (size == 0)
 		return -RT_ENODEV;
-	if (max > VIRTQ_SIZE_MAX)
+	if (max > VIRTQ_SIZE_MAX || d->t->fixed_queue_size)
 		max = VIRTQ_SIZE_MAX;
 	/* The largest power of 2 within both bounds: the ring indexes wrap
-	 * at 2^16, which a power of 2 divides. */
+	 * at 2^16, which a power of 2 divides.  A size the device fixes
+	 * must be one already, and fit. */
+	if (d->t->fixed_queue_size && (size > max ||
+	    (size & (size - 1)) != 0))
+		return -RT_ENODEV;
 	if (size > max)
 		size = max;
 	while ((size & (size - 1)) != 0)
@@ -84,10 +112,24 @@ virtq_init(struct virtio_dev *d, struct virtq *q, unsigned index,
 	    RT_PAGE_SIZE - 1) & ~(RT_PAGE_SIZE - 1)));
 	q->avail_idx = 0;
 	q->used_seen = 0;
-	/* Polled: the device need not interrupt (a hint it may ignore). */
-	q->avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	/* Quiet until virtq_arm(): a polled device need never interrupt. */
+	virtq_interrupts(q, 0);
 	d->t->queue_enable(d, q);
 	return 0;
+}
+
+void
+virtq_interrupts(struct virtq *q, int on)
+{
+	q->avail->flags = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+}
+
+int
+virtq_arm(struct virtq *q)
+{
+	virtq_interrupts(q, 1);
+	full_barrier();			/* the flag, then the index */
+	return virtq_has_used(q);
 }
 
 void

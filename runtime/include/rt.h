@@ -77,8 +77,9 @@ struct rt_info {
 	const char *platform;
 	/* The kernel command line, NUL-terminated; "" when there is none.
 	 * At most RT_CMDLINE_MAX - 1 bytes: a longer one is cut there.  The
-	 * runtime reads one word of it too, "rt.bootstages", which prints
-	 * the boot's stages before rt_main() (docs/runtime.md). */
+	 * runtime reads words of it too: "rt.bootstages", which prints the
+	 * boot's stages before rt_main(), and "rt.netpoll", which has
+	 * network devices polled instead of interrupting (docs/runtime.md). */
 	const char *cmdline;
 	/* The first boot module (an initrd), or NULL and 0 when there is
 	 * none; module_cmdline is "" when the loader gave none. */
@@ -201,9 +202,9 @@ int rt_timer_cancel(struct rt_timer *t);
  * whichever is first, and runs what became due.  Returns the number of
  * callbacks run (0 when (deadline) passed first), plus one for each
  * network device that has frames waiting (such a device also ends the
- * wait).  It never spins: the CPU is halted with interrupts on while it
- * waits (with a polled device, it wakes every millisecond to ask
- * it: docs/runtime.md, "Network devices").
+ * wait, woken by its interrupt).  It never spins: the CPU is halted
+ * with interrupts on while it waits (with a polled device, it wakes
+ * every millisecond to ask it: docs/runtime.md, "Network devices").
  */
 int rt_poll(uint64_t deadline);
 

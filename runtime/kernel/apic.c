@@ -1,6 +1,7 @@
 /*
- * apic.c - the local APIC, for its timer: x2APIC (MSRs) when the CPU has
- * it, else xAPIC (MMIO at the base MSR_APIC_BASE names, identity-mapped).
+ * apic.c - the local APIC, for its timer and for device interrupts (its
+ * ID, their EOI): x2APIC (MSRs) when the CPU has it, else xAPIC (MMIO at
+ * the base MSR_APIC_BASE names, identity-mapped).
  * The legacy 8259 PICs are masked so that nothing arrives through them:
  * a firmware may have left them on vectors 8..15, where an IRQ would look
  * like a double fault.
@@ -11,9 +12,9 @@
  *
  * Boot only chooses the mode; the PICs and the APIC are set up when the
  * timer is first armed, which is before interrupts are first enabled
- * (timer.c: rt_poll() arms it, then halts with interrupts on).  A kernel
- * that never waits never pays for the MSR writes and port I/O, each a VM
- * exit.
+ * (timer.c: rt_poll() arms it, then halts with interrupts on), or when a
+ * driver routes an interrupt here (apic_id()).  A kernel that never
+ * waits never pays for the MSR writes and port I/O, each a VM exit.
  */
 #include "../arch/x86_64/cpu.h"
 #include "kernel.h"
@@ -148,6 +149,15 @@ calibrate(void)
 	if (left == 0)
 		return 0;
 	return (uint64_t)(0xffffffffu - left) * 1000000000ULL / (t1 - t0);
+}
+
+uint32_t
+apic_id(void)
+{
+	if (!ready)
+		apic_setup();
+	/* xAPIC: the ID in bits 24..31; x2APIC: all 32 bits. */
+	return x2apic ? apic_read(REG_ID) : apic_read(REG_ID) >> 24;
 }
 
 const char *

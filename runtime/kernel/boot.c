@@ -82,9 +82,8 @@ stage_tsc(unsigned i)
 	    (uint64_t)stage_hi[i] << 32 | stage_lo[i];
 }
 
-/* 1 when (word) is a whole word of (cmdline). */
-static int
-has_word(const char *cmdline, const char *word)
+int
+cmdline_has_word(const char *cmdline, const char *word)
 {
 	size_t n = strlen(word);
 	const char *p;
@@ -156,7 +155,7 @@ rt_boot(uint32_t si_paddr)
 	if (clock_tsc_hz() != 0)
 		info.boot_ns = clock_tsc_to_ns(stage_tsc(ST_INFO) -
 		    rt_boot_tsc);
-	if (has_word(bi.cmdline, "rt.bootstages"))
+	if (cmdline_has_word(bi.cmdline, "rt.bootstages"))
 		print_stages();
 	rt_exit(rt_main(&info));
 }

@@ -60,6 +60,9 @@ void apic_init(void);
 void apic_timer_arm(uint64_t deadline);
 void apic_eoi(void);
 const char *apic_timer_mode(void);
+/* This CPU's APIC ID, for routing interrupts to it; sets the APIC up
+ * (and masks the PICs) if the timer has not yet. */
+uint32_t apic_id(void);
 #define RT_VECTOR_TIMER		0xf0
 #define RT_VECTOR_SPURIOUS	0xff
 
@@ -96,11 +99,61 @@ struct rt_poll_source {
 #define RT_POLL_INTERVAL_NS	RT_NSEC_PER_MSEC
 void rt_poll_source_add(struct rt_poll_source *s);
 
-/* acpi.c: ACPI S5, for a clean poweroff on exit.  acpi_init() notes
- * where the RSDP is (0: search the BIOS area); the tables are read at
- * acpi_poweroff() only, which returns if there is no way to power off. */
+/*
+ * irq.c: device interrupts.  A driver hands in a struct rt_irq (its
+ * own, held for ever) and gets its interrupt delivered to a vector of
+ * its own: from an IOAPIC input (a GSI) or as a message (MSI/MSI-X).
+ * (fn)(arg) runs in interrupt context, interrupts off, before the EOI:
+ * it may only acknowledge the device (so that a level-triggered line
+ * drops) and count; the interrupt's purpose is to end the CPU's halt
+ * in rt_poll(), which then asks the event sources.  Handlers of one
+ * shared GSI all run, in the order they were attached.
+ */
+struct rt_irq {
+	struct rt_irq *next;		/* the runtime's */
+	void (*fn)(void *arg);
+	void *arg;
+};
+/* Trigger mode and polarity of an IOAPIC input. */
+#define IRQ_EDGE	0
+#define IRQ_LEVEL	1
+#define IRQ_HIGH	0
+#define IRQ_LOW		2
+/* Routes (gsi) with (flags) to a vector and (h): the vector, or
+ * -RT_ENODEV when no IOAPIC that the firmware describes serves (gsi),
+ * -RT_ENOMEM when the vectors are used up.  An input already routed
+ * keeps its vector and flags; (h) joins its handlers. */
+int irq_attach_gsi(unsigned gsi, unsigned flags, struct rt_irq *h);
+/* A vector for (h), and the message address and data that raise it
+ * (edge-triggered, fixed delivery, to this CPU): the vector, or
+ * -RT_ENOMEM, or -RT_ENODEV when the APIC ID does not fit a message. */
+int irq_attach_msi(struct rt_irq *h, uint64_t *addr, uint32_t *data);
+/* trap.c calls it for a vector that is no exception: 1 when it is a
+ * device's (its handlers have run), else 0.  The caller sends the EOI. */
+int irq_dispatch(unsigned vector);
+
+/* acpi.c: ACPI S5, for a clean poweroff on exit, and the interrupt
+ * routing irq.c needs.  acpi_init() notes where the RSDP is (0: search
+ * the BIOS area); the tables are found at the first call that needs
+ * them.  acpi_poweroff() returns if there is no way to power off. */
 void acpi_init(uint64_t rsdp_paddr);
 void acpi_poweroff(void);
+struct acpi_ioapic {
+	uint32_t addr;			/* its registers */
+	uint32_t gsi_base;		/* the GSI of its input 0 */
+};
+/* The IOAPICs of the MADT, at most (max) of them into (out): how many
+ * (0 without ACPI or a MADT). */
+int acpi_ioapics(struct acpi_ioapic *out, int max);
+/* The GSI of ISA IRQ (irq) in (*gsi) and its IRQ_* flags in (*flags):
+ * what the MADT's interrupt source overrides say, else (irq) itself,
+ * and (*flags) keeps what the caller put there where they say nothing
+ * (a trigger mode or polarity that conforms to the bus). */
+void acpi_isa_irq(unsigned irq, unsigned *gsi, unsigned *flags);
+/* The interrupt of the device whose registers start at (base), from the
+ * DSDT's resource templates (a Memory32Fixed at (base), then an
+ * Extended Interrupt): 0 and (*gsi), (*flags), or -RT_ENOENT. */
+int acpi_mmio_irq(uint64_t base, unsigned *gsi, unsigned *flags);
 
 /* boot.c: the one checked accessor to guest-physical memory (bootinfo.h):
  * readable is [4 KiB, 4 GiB) less the stack guard page. */
@@ -128,6 +181,9 @@ void *memory_pages_alloc(size_t n);
 int crash_begin(void);
 __attribute__((noreturn)) void crash_end(const char *reason);
 void crash_backtrace(uint64_t pc, uint64_t rbp);
+
+/* boot.c: 1 when (word) is a whole word of the command line (cmdline). */
+int cmdline_has_word(const char *cmdline, const char *word);
 
 /* rt_log: "rt: " and a line, for the runtime's own messages. */
 __attribute__((format(printf, 1, 2))) void rt_log(const char *fmt, ...);

@@ -1,8 +1,9 @@
 /*
  * trap.c - every vector lands here (arch/x86_64/traps.S).  Interrupts go
- * to their handler; a CPU exception is a crash: its report names the
- * vector, the error code, CR2 and every register, then a stack trace,
- * then the crash protocol (exit.c) tells the host.
+ * to their handler (the timer's, Xen's, or a device's through irq.c); a
+ * CPU exception is a crash: its report names the vector, the error code,
+ * CR2 and every register, then a stack trace, then the crash protocol
+ * (exit.c) tells the host.
  */
 #include "../arch/x86_64/arch.h"
 #include "../arch/x86_64/cpu.h"
@@ -99,6 +100,12 @@ rt_trap(struct rt_trapframe *tf)
 	case RT_VECTOR_SPURIOUS:
 		return;		/* the APIC wants no EOI for it */
 	default:
+		/* A device's: its handlers acknowledge it, before the EOI
+		 * lets a level-triggered input raise it again. */
+		if (irq_dispatch((unsigned)tf->vector)) {
+			apic_eoi();
+			return;
+		}
 		/* No device of ours raises it: note it, once, and go on. */
 		if (unexpected++ == 0)
 			rt_log("warning: unexpected interrupt, vector %lu",

@@ -15,6 +15,9 @@ static const char *const rx_names[NET_RX_COUNT] = {
 	[NET_RX_ICMP_ECHO] = "icmp-echo",
 	[NET_RX_UDP] = "udp",
 	[NET_RX_UDP_NO_PORT] = "udp-no-port",
+	[NET_RX_TCP] = "tcp",
+	[NET_RX_TCP_SYN] = "tcp-syn",
+	[NET_RX_TCP_NO_CONN] = "tcp-no-conn",
 	[NET_RX_ETH_SHORT] = "eth-short",
 	[NET_RX_ETH_LONG] = "eth-long",
 	[NET_RX_ETH_NOT_OURS] = "eth-not-ours",
@@ -39,6 +42,16 @@ static const char *const rx_names[NET_RX_COUNT] = {
 	[NET_RX_UDP_SHORT] = "udp-short",
 	[NET_RX_UDP_LEN] = "udp-len",
 	[NET_RX_UDP_CKSUM] = "udp-cksum",
+	[NET_RX_TCP_SHORT] = "tcp-short",
+	[NET_RX_TCP_CKSUM] = "tcp-cksum",
+	[NET_RX_TCP_BAD_ADDR] = "tcp-bad-addr",
+	[NET_RX_TCP_BACKLOG] = "tcp-backlog",
+	[NET_RX_TCP_FULL] = "tcp-full",
+	[NET_RX_TCP_WINDOW] = "tcp-window",
+	[NET_RX_TCP_BAD_ACK] = "tcp-bad-ack",
+	[NET_RX_TCP_BAD_RST] = "tcp-bad-rst",
+	[NET_RX_TCP_BAD_SYN] = "tcp-bad-syn",
+	[NET_RX_TCP_FLAGS] = "tcp-flags",
 };
 
 static const char *const tx_names[NET_TX_COUNT] = {
@@ -51,6 +64,7 @@ static const char *const tx_names[NET_TX_COUNT] = {
 	[NET_TX_ARP_TIMEOUT] = "arp-timeout",
 	[NET_TX_ICMP_LIMITED] = "icmp-limited",
 	[NET_TX_FLUSHED] = "flushed",
+	[NET_TX_TCP_LIMITED] = "tcp-limited",
 };
 
 const char *
@@ -80,12 +94,14 @@ net_init(struct net_stack *s, const uint8_t mac[6],
 	s->transmit_arg = arg;
 	s->next_ephemeral = 49152;
 	s->icmp_tokens = NET_ICMP_BURST;
+	net_tcp_init(s);
 	return 0;
 }
 
 void
 net_fini(struct net_stack *s)
 {
+	net_tcp_fini(s);
 	net_arp_flush(s);
 	s->udp = NULL;
 }
@@ -156,7 +172,10 @@ net_input(struct net_stack *s, const void *frame, size_t len,
 uint64_t
 net_poll(struct net_stack *s, uint64_t now_ns)
 {
-	return net_arp_poll(s, now_ns);
+	uint64_t arp = net_arp_poll(s, now_ns);
+	uint64_t tcp = net_tcp_poll(s, now_ns);
+
+	return arp < tcp ? arp : tcp;
 }
 
 void

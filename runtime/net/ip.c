@@ -1,6 +1,7 @@
 /*
- * ip.c - IPv4 (RFC 791, with RFC 1122's checks) and the little of ICMP
- * (RFC 792) we do: echo replies and port unreachables.
+ * ip.c - IPv4 (RFC 791, with RFC 1122's checks), dispatch to UDP and
+ * TCP, and the little of ICMP (RFC 792) we do: echo replies and port
+ * unreachables.
  */
 #include <string.h>
 
@@ -180,6 +181,8 @@ net_ip_input(struct net_stack *s, const uint8_t *pkt, size_t len,
 		return icmp_input(s, pkt, ihl, tot, now);
 	case IP_PROTO_UDP:
 		return net_udp_input(s, pkt, ihl, tot, now);
+	case IP_PROTO_TCP:
+		return net_tcp_input(s, pkt, ihl, tot, now);
 	default:
 		return NET_RX_IP_PROTO;
 	}

@@ -13,6 +13,7 @@
 
 #define IP_HDR		20
 #define IP_PROTO_ICMP	1
+#define IP_PROTO_TCP	6
 #define IP_PROTO_UDP	17
 #define IP_BROADCAST	0xffffffffu
 #define IP_TTL_OUT	64
@@ -84,8 +85,186 @@ void net_icmp_unreachable(struct net_stack *s, uint8_t code,
 /* udp.c: (pkt) is the IPv4 packet, (ihl) its header length. */
 int net_udp_input(struct net_stack *s, const uint8_t *pkt, size_t ihl,
     size_t len, uint64_t now);
-/* The pseudo-header's partial sum (RFC 768). */
+/* The pseudo-header's partial sum (RFC 768); TCP's is the same. */
 uint32_t net_udp_pseudo(uint32_t src, uint32_t dst, uint8_t proto,
     size_t len);
+
+/* ---- TCP (tcp.c, tcp-in.c, tcp-out.c) ---- */
+
+#define TCP_HDR		20
+#define TCP_FIN		0x01
+#define TCP_SYN		0x02
+#define TCP_RST		0x04
+#define TCP_PSH		0x08
+#define TCP_ACK		0x10
+
+/* RFC 9293 3.3.2's states; LISTEN is a struct net_tcp_listener. */
+enum tcp_state {
+	TCP_CLOSED,
+	TCP_SYN_SENT,
+	TCP_SYN_RECEIVED,
+	TCP_ESTABLISHED,
+	TCP_FIN_WAIT_1,
+	TCP_FIN_WAIT_2,
+	TCP_CLOSE_WAIT,
+	TCP_CLOSING,
+	TCP_LAST_ACK,
+	TCP_TIME_WAIT,
+};
+
+/* Sequence numbers compare modulo 2^32 (RFC 9293 3.4). */
+static inline int
+seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static inline int
+seq_leq(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+#define seq_gt(a, b)	seq_lt(b, a)
+#define seq_geq(a, b)	seq_leq(b, a)
+
+/* Flags of a connection (c->flags). */
+#define TF_APP		0x0001	/* the application holds it */
+#define TF_DEAD		0x0002	/* unhashed, freed at depth 0 */
+#define TF_FIN_QUEUED	0x0004	/* shut down: a FIN follows the data */
+#define TF_FIN_RCVD	0x0008	/* the peer's FIN is in (rcv_nxt past it) */
+#define TF_RFIN		0x0010	/* a FIN seen ahead of a gap, at rfin_seq */
+#define TF_MORE		0x0020	/* NET_TCP_MORE: hold a short segment */
+#define TF_WANT_READ	0x0040	/* tell readable() of the next data */
+#define TF_WANT_WRITE	0x0080	/* tell writable() of room */
+#define TF_RECOVERY	0x0100	/* in NewReno fast recovery */
+#define TF_PERSIST	0x0200	/* probing a zero window */
+#define TF_ACK_NOW	0x0400	/* an ACK must leave before returning */
+#define TF_TIMING	0x0800	/* an RTT sample runs (rtt_seq) */
+#define TF_WSCALE	0x1000	/* both sides sent window scale */
+#define TF_SYN_BACKOFF	0x2000	/* the SYN was retransmitted: RFC 6298 5.7 */
+#define TF_PARTIAL	0x4000	/* a partial ACK seen in this recovery */
+#define TF_ORPHAN	0x8000	/* net_tcp_close()d: new data gets an RST */
+
+/* Events gathered while a segment is processed, called after it. */
+#define TE_CONNECTED	0x01
+#define TE_ACCEPT	0x02
+#define TE_READABLE	0x04
+#define TE_WRITABLE	0x08
+#define TE_CLOSED	0x10
+
+#define TCP_OOO_MAX	8	/* out-of-order ranges kept per connection */
+
+struct tcp_range {
+	uint32_t start, end;	/* sequence numbers, [start, end) */
+};
+
+/*
+ * One connection (docs/net.md, "TCP", has the layout).  The buffers are
+ * rings: the receive ring holds the unread bytes from rcv_nxt - rlen on,
+ * then room where out-of-order data lands at its own offset; the send
+ * ring holds the bytes from sbase (snd_una, past the SYN) to the last
+ * one queued.
+ */
+struct net_tcp {
+	struct net_tcp *next, *prev;	/* s->tcp.conns */
+	struct net_tcp *hnext;		/* s->tcp.hash[] chain */
+	struct net_tcp_listener *listener;	/* SYN_RECEIVED from it */
+	const struct net_tcp_ops *ops;
+	void *arg;
+	uint32_t local_ip, remote_ip;
+	uint16_t local_port, remote_port;
+	uint8_t state;			/* enum tcp_state */
+	uint8_t events;			/* TE_* waiting to be called */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t dupacks, tries, probes, nooo, chal_tokens;
+	unsigned flags;			/* TF_* */
+	int close_err;			/* for TE_CLOSED */
+	uint32_t mss;			/* we send at most, bytes */
+	uint32_t rcv_mss;		/* largest segment received */
+
+	/* Sending (RFC 9293 3.3.1), congestion control (RFC 5681, 6582). */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;
+	uint32_t snd_wnd, max_snd_wnd;
+	uint32_t cwnd, ssthresh, ca_acked, recover, rtt_seq;
+	/* Receiving. */
+	uint32_t irs, rcv_nxt, rcv_adv, rfin_seq, delack_bytes;
+
+	uint8_t *rbuf, *sbuf;		/* one allocation, rbuf first */
+	uint32_t rsize, rhead, rlen;	/* ring, first unread, in order */
+	uint32_t ssize, shead, slen;	/* ring, at sbase, bytes queued */
+	uint32_t sbase;
+	struct tcp_range ooo[TCP_OOO_MAX];	/* sorted, disjoint */
+
+	uint64_t rtt_start, srtt, rttvar, rto;	/* ns (RFC 6298) */
+	uint64_t timer_at;		/* RTO, persist, TIME_WAIT, FIN_WAIT_2 */
+	uint64_t delack_at;
+	uint64_t heap_key;		/* s->tcp.heap's: at most the earlier */
+	unsigned heap_idx;
+	uint64_t chal_refill;
+
+	uint64_t retransmits, fast_retransmits, timeouts;
+	uint64_t bytes_sent, bytes_received;
+};
+
+/* Ring buffers: (pos) < (size), (n) <= (size). */
+static inline uint32_t
+ring_pos(uint32_t size, uint32_t a, uint32_t b)
+{
+	return a + b >= size ? a + b - size : a + b;
+}
+
+void tcp_ring_write(uint8_t *ring, uint32_t size, uint32_t pos,
+    const uint8_t *data, uint32_t n);
+void tcp_ring_read(const uint8_t *ring, uint32_t size, uint32_t pos,
+    uint8_t *out, uint32_t n);
+
+/* tcp.c */
+void net_tcp_init(struct net_stack *s);
+void net_tcp_fini(struct net_stack *s);
+uint64_t net_tcp_poll(struct net_stack *s, uint64_t now);
+void tcp_enter(struct net_stack *s);
+void tcp_leave(struct net_stack *s);
+struct net_tcp *tcp_lookup(struct net_stack *s, uint32_t rip,
+    uint16_t rport, uint16_t lport);
+struct net_tcp_listener *tcp_listener(struct net_stack *s, uint16_t port);
+/* A connection in SYN_RECEIVED for (l), or NULL (backlog, max_conns,
+ * memory: *why says which drop). */
+struct net_tcp *tcp_passive(struct net_stack *s, struct net_tcp_listener *l,
+    uint32_t rip, uint16_t rport, uint16_t lport, uint64_t now, int *why);
+void tcp_set_state(struct net_stack *s, struct net_tcp *c, int state,
+    uint64_t now);
+/* The connection is over for the protocol: CLOSED, and freed once the
+ * application has given it back (or now, when (err) is not 0 and it
+ * holds it: the closed callback first). */
+void tcp_drop(struct net_stack *s, struct net_tcp *c, int err);
+void tcp_timer(struct net_stack *s, struct net_tcp *c, uint64_t at);
+void tcp_delack(struct net_stack *s, struct net_tcp *c, uint64_t at);
+void tcp_events(struct net_stack *s, struct net_tcp *c);
+void tcp_rto_sample(struct net_tcp *c, uint64_t rtt);
+uint32_t tcp_space(const struct net_tcp *c);
+
+/* tcp-in.c: (pkt) is the IPv4 packet, (ihl) its header length. */
+int net_tcp_input(struct net_stack *s, const uint8_t *pkt, size_t ihl,
+    size_t len, uint64_t now);
+
+/* tcp-out.c */
+void tcp_output(struct net_stack *s, struct net_tcp *c, uint64_t now);
+/* One segment of (c): (len) bytes of the send ring from (seq), (flags). */
+int tcp_xmit(struct net_stack *s, struct net_tcp *c, uint32_t seq,
+    uint32_t len, uint8_t flags, uint64_t now);
+void tcp_send_ack(struct net_stack *s, struct net_tcp *c, uint64_t now);
+/* The first unacknowledged segment again, without an RTT sample. */
+void tcp_fast_resend(struct net_stack *s, struct net_tcp *c, uint64_t now);
+/* An ACK for an unacceptable segment, at most so many per connection. */
+void tcp_challenge_ack(struct net_stack *s, struct net_tcp *c, uint64_t now);
+/* An RST for the segment (th) of (pkt) that nothing wanted (RFC 9293
+ * 3.10.7.1). */
+void tcp_reset_reply(struct net_stack *s, const uint8_t *pkt,
+    const uint8_t *th, uint32_t seg_len, uint64_t now);
+/* An RST from (c) to its peer, at (seq). */
+void tcp_send_rst(struct net_stack *s, struct net_tcp *c, uint32_t seq,
+    uint64_t now);
+void tcp_timeout(struct net_stack *s, struct net_tcp *c, uint64_t now);
 
 #endif

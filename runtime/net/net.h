@@ -1,6 +1,6 @@
 /*
- * net.h - the runtime's TCP/IP stack: Ethernet II, ARP, IPv4, ICMP echo
- * and UDP (TCP and a DHCP client come next: docs/net.md).  This header is
+ * net.h - the runtime's TCP/IP stack: Ethernet II, ARP, IPv4, ICMP echo,
+ * UDP and TCP (a DHCP client comes next: docs/net.md).  This header is
  * the whole of its contract; docs/net.md describes the design and what is
  * dropped and why.
  *
@@ -37,9 +37,10 @@
  *   monotonic nanoseconds (rt_time_monotonic_ns() in a guest, any
  *   non-decreasing counter in a test).  The stack never reads a clock.
  *
- * Memory.  malloc() and free() only, for packets waiting for ARP: at
+ * Memory.  malloc() and free() only, for packets waiting for ARP (at
  *   most NET_ARP_QUEUE of them per address and NET_ARP_ENTRIES
- *   addresses.  net_fini() frees them.
+ *   addresses) and for TCP connections (at most max_conns, each a struct
+ *   and its two buffers: struct net_tcp_config).  net_fini() frees them.
  *
  * Addresses.  IPv4 addresses and ports are in host byte order
  *   (10.0.2.15 is 0x0a00020f); MAC addresses are 6 bytes as on the wire.
@@ -104,6 +105,9 @@ enum net_rx {
 	NET_RX_ICMP_ECHO,	/* an echo request: a reply was attempted */
 	NET_RX_UDP,		/* delivered to a bound socket */
 	NET_RX_UDP_NO_PORT,	/* no socket: ICMP port unreachable */
+	NET_RX_TCP,		/* a segment a connection processed */
+	NET_RX_TCP_SYN,		/* a SYN to a listener: SYN-ACK sent */
+	NET_RX_TCP_NO_CONN,	/* no connection: RST sent unless it was one */
 	NET_RX_ETH_SHORT,	/* shorter than an Ethernet header */
 	NET_RX_ETH_LONG,	/* longer than NET_FRAME_MAX */
 	NET_RX_ETH_NOT_OURS,	/* not to our MAC nor broadcast */
@@ -121,13 +125,27 @@ enum net_rx {
 	NET_RX_IP_FRAG,		/* a fragment: not reassembled (docs/net.md) */
 	NET_RX_IP_NOT_OURS,	/* not our address nor a broadcast */
 	NET_RX_IP_BAD_SRC,	/* source 0, broadcast, multicast or loopback */
-	NET_RX_IP_PROTO,	/* neither ICMP nor UDP (TCP: later) */
+	NET_RX_IP_PROTO,	/* neither ICMP, UDP nor TCP */
 	NET_RX_ICMP_SHORT,	/* shorter than an ICMP header */
 	NET_RX_ICMP_CKSUM,	/* checksum wrong */
 	NET_RX_ICMP_IGNORED,	/* not an echo request, or to a broadcast */
 	NET_RX_UDP_SHORT,	/* shorter than a UDP header */
 	NET_RX_UDP_LEN,		/* UDP length under 8 or past the IP packet */
 	NET_RX_UDP_CKSUM,	/* checksum present and wrong */
+	NET_RX_TCP_SHORT,	/* header short or data offset past packet */
+	NET_RX_TCP_CKSUM,	/* checksum wrong */
+	NET_RX_TCP_BAD_ADDR,	/* to a broadcast address, or from our own */
+	NET_RX_TCP_BACKLOG,	/* a SYN while the listener's backlog is full */
+	NET_RX_TCP_FULL,	/* a SYN: max_conns reached, or no memory */
+	NET_RX_TCP_WINDOW,	/* outside the receive window: ACKed */
+	NET_RX_TCP_BAD_ACK,	/* acknowledges what was never sent, or long
+				 * acknowledged: ACKed (RFC 5961 5) or RST */
+	NET_RX_TCP_BAD_RST,	/* an RST not at RCV.NXT: challenge ACK or
+				 * nothing (RFC 5961 3) */
+	NET_RX_TCP_BAD_SYN,	/* a SYN on a synchronized connection:
+				 * challenge ACK (RFC 5961 4) */
+	NET_RX_TCP_FLAGS,	/* no ACK where one is due, or neither SYN
+				 * nor RST in SYN_SENT */
 	NET_RX_COUNT
 };
 
@@ -142,6 +160,7 @@ enum net_tx {
 	NET_TX_ARP_TIMEOUT,	/* dropped: no reply after NET_ARP_TRIES */
 	NET_TX_ICMP_LIMITED,	/* a port unreachable held back by the limit */
 	NET_TX_FLUSHED,		/* waiting for ARP at net_configure/net_fini */
+	NET_TX_TCP_LIMITED,	/* a challenge ACK held back by the limit */
 	NET_TX_COUNT
 };
 
@@ -306,8 +325,8 @@ int net_udp_send(struct net_stack *s, struct net_udp *sock, uint32_t dst_ip,
 
 /*
  * TCP (RFC 9293, with RFC 6298 retransmission timing, RFC 5681 and 6582
- * congestion control, RFC 7323 window scaling).  docs/net.md, "TCP",
- * says what is and is not implemented.
+ * congestion control, RFC 7323 window scaling, RFC 5961's defences).
+ * docs/net.md, "TCP", says what is and is not implemented.
  *
  * Connections.  A struct net_tcp is one connection, allocated by the
  * stack (malloc) when a SYN for a listener arrives or net_tcp_connect()
@@ -317,7 +336,9 @@ int net_udp_send(struct net_stack *s, struct net_udp *sock, uint32_t dst_ip,
  * net_tcp_close() or net_tcp_abort(), or its closed callback returns,
  * whichever is first; then the pointer is dead and the stack frees it
  * when the protocol is done with it (after FIN_WAIT, LAST_ACK or
- * TIME_WAIT), on its own.
+ * TIME_WAIT), on its own.  A connection that ends normally while the
+ * application still holds it (both FINs exchanged) stays allocated, in
+ * TIME_WAIT or CLOSED, until the application gives it back.
  *
  * Events.  Each connection has a struct net_tcp_ops and an (arg), given
  * by net_tcp_connect() or, for an accepted one, by net_tcp_set_ops() in
@@ -325,7 +346,8 @@ int net_udp_send(struct net_stack *s, struct net_udp *sock, uint32_t dst_ip,
  * net_poll() or a net_tcp_*() call and may call any net_tcp_*() or
  * net_udp_*() function but net_input() and net_poll(), including
  * net_tcp_close() on its own connection.  A NULL member is an event the
- * application does not want.
+ * application does not want.  A struct net_tcp_listener is held by the
+ * stack from net_tcp_listen() until net_tcp_unlisten() returns.
  *
  * Data.  net_tcp_recv() copies received bytes out of the connection's
  * receive buffer; what is not read stays there and narrows the window
@@ -340,10 +362,12 @@ struct net_tcp_ops {
 	void (*connected)(struct net_tcp *c, void *arg);
 	/* Received bytes, or the peer's FIN, wait for net_tcp_recv().
 	 * Called again only after net_tcp_recv() has returned -RT_EAGAIN,
-	 * so an application that reads until then misses nothing. */
+	 * so an application that reads until then misses nothing.  The
+	 * first call comes with the first byte (or FIN) received. */
 	void (*readable)(struct net_tcp *c, void *arg);
-	/* The send buffer has room again after net_tcp_send() returned
-	 * -RT_EAGAIN or took less than it was given. */
+	/* The send buffer has room again (at least half of it, or all)
+	 * after net_tcp_send() returned -RT_EAGAIN or took less than it
+	 * was given. */
 	void (*writable)(struct net_tcp *c, void *arg);
 	/* The connection ended before the application closed it: (err) is
 	 * -RT_ECONNRESET (the peer reset it), -RT_ETIMEDOUT (retransmissions
@@ -362,7 +386,21 @@ struct net_tcp_config {
 #define NET_TCP_RCVBUF		(64 * 1024)
 #define NET_TCP_SNDBUF		(64 * 1024)
 #define NET_TCP_MAX_CONNS	256
+#define NET_TCP_MSS		(NET_MTU - 40)	/* what we accept per segment */
 #define NET_TCP_MSL_NS		(30 * RT_NSEC_PER_SEC)	/* TIME_WAIT 2 MSL */
+#define NET_TCP_RTO_INIT_NS	RT_NSEC_PER_SEC		/* RFC 6298 2.1 */
+#define NET_TCP_RTO_MIN_NS	(200 * RT_NSEC_PER_MSEC)	/* RFC: 1 s */
+#define NET_TCP_RTO_MAX_NS	(60 * RT_NSEC_PER_SEC)
+#define NET_TCP_DELACK_NS	(40 * RT_NSEC_PER_MSEC)	/* delayed ACK */
+#define NET_TCP_RETRIES		12	/* RTOs (or unanswered zero-window
+					 * probes) in a row before giving up */
+#define NET_TCP_SYNACK_TRIES	5	/* SYN-ACKs sent before forgetting */
+#define NET_TCP_FIN_WAIT2_NS	(60 * RT_NSEC_PER_SEC)	/* closed, waiting
+					 * for the peer's FIN at most this */
+#define NET_TCP_CHALLENGE_BURST	5	/* challenge ACKs at once, and one
+					 * more per NET_TCP_CHALLENGE_NS, per
+					 * connection (RFC 5961 7) */
+#define NET_TCP_CHALLENGE_NS	(100 * RT_NSEC_PER_MSEC)
 
 /*
  * Sets (s)'s TCP limits; returns 0 or -RT_EINVAL when a value is out of
@@ -409,17 +447,22 @@ int net_tcp_unlisten(struct net_stack *s, struct net_tcp_listener *l,
     uint64_t now_ns);
 
 /*
- * Opens a connection from an ephemeral port to (ip):(port) and stores it
- * in (*cp) at once; ops->connected() or ops->closed() says how it went
- * (SYN retransmitted per RFC 6298 with back-off, given up after
- * NET_TCP_SYN_TRIES).  Returns 0, -RT_EINVAL (ip or port 0, NULL ops),
- * -RT_ENETUNREACH, -RT_ENOBUFS (max_conns reached), -RT_ENOMEM.
+ * Opens a connection from an ephemeral port (RFC 6056's third algorithm,
+ * keyed by net_seed()) to (ip):(port) and stores it in (*cp) at once;
+ * ops->connected() or ops->closed() says how it went (SYN retransmitted
+ * per RFC 6298 with back-off, given up after NET_TCP_SYN_TRIES sent).
+ * Returns 0, -RT_EINVAL (NULL (cp) or (ops), (ip) or (port) 0, (ip) a
+ * broadcast address or our own), -RT_ENETUNREACH, -RT_EADDRINUSE (no free
+ * port towards (ip):(port)), -RT_ENOBUFS (max_conns reached), -RT_ENOMEM.
  */
 #define NET_TCP_SYN_TRIES	6
 int net_tcp_connect(struct net_stack *s, struct net_tcp **cp, uint32_t ip,
     uint16_t port, const struct net_tcp_ops *ops, void *arg, uint64_t now_ns);
 
-/* Gives (c) its events; see struct net_tcp_ops. */
+/*
+ * Gives (c) its events; see struct net_tcp_ops.  Calls none of them:
+ * data that arrived before may be read at once.
+ */
 void net_tcp_set_ops(struct net_tcp *c, const struct net_tcp_ops *ops,
     void *arg);
 
@@ -439,16 +482,18 @@ size_t net_tcp_readable(const struct net_tcp *c);
 /*
  * Copies up to (len) bytes of (data) into (c)'s send buffer and returns
  * how many (0 < n <= len), or -RT_EAGAIN when the buffer is full (ops->
- * writable() follows), -RT_EPIPE after net_tcp_shutdown(), -RT_ENOTCONN
- * before the handshake completed.  With (flags) NET_TCP_MORE a segment
- * shorter than the MSS is held back for more data (as Linux's MSG_MORE);
- * without it what the windows allow leaves now (no Nagle).
+ * writable() follows), -RT_EPIPE after net_tcp_shutdown() or once the
+ * connection is over, -RT_ENOTCONN before the handshake completed.  With
+ * (flags) NET_TCP_MORE a segment shorter than the MSS is held back for
+ * more data (as Linux's MSG_MORE) until a net_tcp_send() without it,
+ * net_tcp_shutdown() or net_tcp_close(); without it what the windows
+ * allow leaves now (no Nagle).  (len) 0 just sends what was held back.
  */
 #define NET_TCP_MORE	1
 long net_tcp_send(struct net_stack *s, struct net_tcp *c, const void *data,
     size_t len, int flags, uint64_t now_ns);
 
-/* Room in (c)'s send buffer, bytes. */
+/* Room in (c)'s send buffer, bytes (0 once it can send no more). */
 size_t net_tcp_writable(const struct net_tcp *c);
 
 /*
@@ -461,7 +506,8 @@ int net_tcp_shutdown(struct net_stack *s, struct net_tcp *c, uint64_t now_ns);
  * Gives (c) back: shuts it down as net_tcp_shutdown() does and lets the
  * stack finish the close alone, with no more callbacks.  If received
  * bytes were left unread, or more arrive, the peer gets an RST instead
- * (RFC 9293 3.10.4: data would be lost).
+ * (RFC 9293 3.10.4: data would be lost).  A connection still in
+ * SYN_SENT is simply forgotten.
  */
 void net_tcp_close(struct net_stack *s, struct net_tcp *c, uint64_t now_ns);
 
@@ -478,7 +524,7 @@ struct net_tcp_info {
 	uint64_t cwnd, ssthresh, snd_wnd, rcv_wnd;
 	uint64_t srtt_ns, rto_ns;
 	uint64_t retransmits, fast_retransmits, timeouts;
-	uint64_t bytes_sent, bytes_received;
+	uint64_t bytes_sent, bytes_received;	/* data, acknowledged/in order */
 };
 void net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info);
 
@@ -499,11 +545,17 @@ int net_dhcp_start(struct net_stack *s, net_dhcp_fn *fn, void *arg,
 int net_dhcp_stop(struct net_stack *s, uint64_t now_ns);
 
 /* What tcp.c keeps per stack. */
+#define NET_TCP_HASH	256		/* lookup buckets, a power of 2 */
 struct net_tcp_stack {
 	struct net_tcp_config cfg;
 	struct net_tcp_listener *listeners;
 	struct net_tcp *conns;		/* every connection, any state */
-	unsigned nconns;
+	struct net_tcp *hash[NET_TCP_HASH];	/* by remote address, ports */
+	struct net_tcp **heap;		/* live ones, by earliest timer */
+	unsigned heap_cap;
+	unsigned nconns;		/* live ones, against max_conns */
+	unsigned ndead;			/* given up, to free at depth 0 */
+	unsigned depth;			/* TCP calls on the C stack */
 	uint16_t next_port;		/* ephemeral ports for connect */
 };
 

@@ -126,6 +126,49 @@ xen_evtchn_clear(uint32_t port)
 		    ~PORT_BIT(port), __ATOMIC_SEQ_CST);
 }
 
+int
+xen_evtchn_pending(uint32_t port)
+{
+	if (xen_shared == NULL)
+		return 0;
+	return (__atomic_load_n(&xen_shared->evtchn_pending[PORT_WORD(port)],
+	    __ATOMIC_ACQUIRE) & PORT_BIT(port)) != 0;
+}
+
+int
+xen_evtchn_alloc_unbound(uint16_t remote, uint32_t *port)
+{
+	struct xen_evtchn_alloc_unbound a = {
+		.dom = XEN_DOMID_SELF,
+		.remote_dom = remote,
+	};
+	long rc;
+
+	if (!hypercalls_ready || xen_shared == NULL)
+		return -RT_ENODEV;
+	rc = xen_hypercall2(XEN_HC_EVENT_CHANNEL_OP, XEN_EVTCHNOP_ALLOC_UNBOUND,
+	    &a);
+	if (rc != 0)
+		return rc == -XEN_ENOSPC ? -RT_ENOMEM : (int)rc;
+	/* the 2-level ABI reaches 4096 ports; Xen gives no others to it */
+	if (a.port >= XEN_EVTCHN_WORDS * 64) {
+		xen_evtchn_close(a.port);
+		return -RT_ENOMEM;
+	}
+	/* masked: no upcall is registered, the driver polls */
+	xen_evtchn_mask(a.port);
+	*port = a.port;
+	return 0;
+}
+
+void
+xen_evtchn_close(uint32_t port)
+{
+	struct xen_evtchn_send c = { .port = port };
+
+	(void)xen_hypercall2(XEN_HC_EVENT_CHANNEL_OP, XEN_EVTCHNOP_CLOSE, &c);
+}
+
 void
 xen_evtchn_poll(uint32_t port, uint64_t deadline_ns)
 {

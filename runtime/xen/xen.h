@@ -1,9 +1,10 @@
 /*
  * xen.h - what runtime/xen/ needs of Xen's guest ABI, written from the
  * public interface (xen/include/public/: xen.h, sched.h, event_channel.h,
- * memory.h, hvm/hvm_op.h, hvm/params.h, io/console.h,
- * arch-x86/cpuid.h), x86_64 layouts only, and the state the files here
- * share.  Internal to runtime/xen/; the core sees runtime/kernel/platform.h.
+ * memory.h, grant_table.h, hvm/hvm_op.h, hvm/params.h, io/console.h,
+ * io/xs_wire.h, arch-x86/cpuid.h), x86_64 layouts only, and the state the
+ * files here share.  Internal to runtime/xen/; the core sees
+ * runtime/kernel/platform.h, drivers see xenbus.h.
  */
 #ifndef RT_XEN_XEN_H
 #define RT_XEN_XEN_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "../kernel/platform.h"
+#include "xenbus.h"
 
 /* CPUID: the signature leaf is searched for from 0x40000000 in steps of
  * 0x100 (a hypervisor may put Viridian or KVM leaves first). */
@@ -27,12 +29,17 @@
 
 /* Hypercall numbers: the page has one 32-byte stub per number. */
 #define XEN_HC_MEMORY_OP	12
+#define XEN_HC_GRANT_TABLE_OP	20
 #define XEN_HC_SCHED_OP		29
 #define XEN_HC_EVENT_CHANNEL_OP	32
 #define XEN_HC_HVM_OP		34
 #define XEN_HC_STUB_SIZE	32
 
 #define XEN_DOMID_SELF		0x7ff0u
+#define XEN_DOMID_FIRST_RESERVED 0x7ff0u	/* real domains are below */
+
+/* Xen's errno values are Linux's, as RT_E* are; those rt.h lacks: */
+#define XEN_ENOSPC		28
 
 /* sched_op */
 #define XEN_SCHEDOP_YIELD	0
@@ -54,14 +61,25 @@ struct xen_sched_poll {
 _Static_assert(offsetof(struct xen_sched_poll, timeout) == 16, "sched_poll");
 
 /* event_channel_op */
-#define XEN_EVTCHNOP_SEND	4
+#define XEN_EVTCHNOP_CLOSE		3
+#define XEN_EVTCHNOP_SEND		4
+#define XEN_EVTCHNOP_ALLOC_UNBOUND	6
 
-struct xen_evtchn_send {
+struct xen_evtchn_send {		/* also EVTCHNOP_close's */
 	uint32_t port;
 };
 
+struct xen_evtchn_alloc_unbound {
+	uint16_t dom;			/* DOMID_SELF */
+	uint16_t remote_dom;		/* who may bind to it */
+	uint32_t port;			/* out */
+};
+_Static_assert(sizeof(struct xen_evtchn_alloc_unbound) == 8, "alloc_unbound");
+
 /* hvm_op and its parameters */
 #define XEN_HVMOP_GET_PARAM		1
+#define XEN_HVM_PARAM_STORE_PFN		1
+#define XEN_HVM_PARAM_STORE_EVTCHN	2
 #define XEN_HVM_PARAM_CONSOLE_PFN	17
 #define XEN_HVM_PARAM_CONSOLE_EVTCHN	18
 
@@ -73,9 +91,11 @@ struct xen_hvm_param {
 };
 _Static_assert(offsetof(struct xen_hvm_param, value) == 8, "hvm_param");
 
-/* memory_op: put the shared info page at a guest frame of our choosing */
+/* memory_op: put the shared info page, or a frame of the grant table, at a
+ * guest frame of our choosing (idx: which grant table frame) */
 #define XEN_XENMEM_ADD_TO_PHYSMAP	7
 #define XEN_XENMAPSPACE_SHARED_INFO	0
+#define XEN_XENMAPSPACE_GRANT_TABLE	1
 
 struct xen_add_to_physmap {
 	uint16_t domid;
@@ -137,6 +157,57 @@ _Static_assert(offsetof(struct xen_cons_ring, out_cons) == 3080, "console");
 #define XEN_PAGE_SIZE	4096
 
 /*
+ * Grant table, version 1 (grant_table.h): an array of 8-byte entries over
+ * the table's frames.  The guest writes domid and frame, then flags; Xen
+ * sets GTF_reading/GTF_writing while the other domain uses the page.  The
+ * first 8 entries are the toolstack's (console and xenstore rings).
+ */
+#define XEN_GTF_PERMIT_ACCESS	1
+#define XEN_GTF_TYPE_MASK	3
+#define XEN_GTF_READONLY	(1u << 2)
+#define XEN_GTF_READING		(1u << 3)
+#define XEN_GTF_WRITING		(1u << 4)
+#define XEN_GNTTAB_RESERVED	8
+
+struct xen_grant_entry {
+	uint16_t flags;
+	uint16_t domid;
+	uint32_t frame;
+};
+_Static_assert(sizeof(struct xen_grant_entry) == 8, "grant_entry_v1");
+
+/*
+ * The xenstore ring page (io/xs_wire.h): requests and replies, each a
+ * header and (len) bytes of payload, through two 1 KiB byte rings with
+ * free-running indexes.
+ */
+#define XEN_XS_RING_SIZE	1024
+#define XEN_XS_PAYLOAD_MAX	4096
+
+struct xen_xs_ring {
+	char req[XEN_XS_RING_SIZE];
+	char rsp[XEN_XS_RING_SIZE];
+	uint32_t req_cons, req_prod;
+	uint32_t rsp_cons, rsp_prod;
+	uint32_t server_features;
+	uint32_t connection;
+};
+_Static_assert(offsetof(struct xen_xs_ring, rsp_prod) == 2060, "xs ring");
+
+#define XEN_XS_DIRECTORY	1
+#define XEN_XS_READ		2
+#define XEN_XS_WRITE		11
+#define XEN_XS_WATCH_EVENT	15
+#define XEN_XS_ERROR		16
+
+struct xen_xs_msg {
+	uint32_t type;
+	uint32_t req_id;		/* echoed in the reply */
+	uint32_t tx_id;			/* 0: no transaction */
+	uint32_t len;			/* bytes of payload that follow */
+};
+
+/*
  * A hypercall: a call into the stub for (nr) in the hypercall page, with
  * the arguments in %rdi, %rsi, %rdx.  Xen returns in %rax (0 or a negative
  * Xen errno, Linux's values) and may scribble on every argument register
@@ -177,13 +248,6 @@ int xen_console_init(void);
 void xen_console_mask(void);
 int xen_clock_init(uint32_t leaf);
 
-/* Event channels (2-level ABI, through the shared info page). */
-void xen_evtchn_send(uint32_t port);
-void xen_evtchn_mask(uint32_t port);
-void xen_evtchn_clear(uint32_t port);
-/* Blocks until (port) is pending or the system time passes (deadline_ns)
- * (0: no deadline), with interrupts on or off.  Clear the port, check what
- * you wait for, then poll: an event in between is not lost. */
-void xen_evtchn_poll(uint32_t port, uint64_t deadline_ns);
+/* Event channels: declared in xenbus.h, which drivers use too. */
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The runtime's kernels as Xen PVH domUs that xl creates: one boot of
 # Debian's Xen 4.17 and a dom0 under QEMU/TCG runs every guest below in
-# turn (tests/xen/README.md).  Skips only when the Xen packages cannot be
+# turn (tests/xen/README.md), netprobe among them, on dom0's bridge
+# xenbr0 (10.0.2.2, no uplink).  Skips only when the Xen packages cannot be
 # downloaded.
 . "$top_srcdir/tests/lib.sh"
 
@@ -9,6 +10,7 @@ XEN_RUN=$top_srcdir/tests/xen/xen-run
 HELLO=$top_builddir/kernels/hello/hello.elf
 CRASH=$top_builddir/kernels/crash/crash.elf
 LOOP=$top_builddir/kernels/loop/loop.elf
+PROBE=$top_builddir/kernels/netprobe/netprobe.elf
 SELFTEST=$top_builddir/tests/xen/data/xen-selftest.elf
 
 rc=0
@@ -24,7 +26,7 @@ fi
 S=$TMP/share
 R=$S/results
 mkdir -p "$S/guests" "$S/kernels"
-cp "$SELFTEST" "$HELLO" "$CRASH" "$LOOP" "$S/kernels/"
+cp "$SELFTEST" "$HELLO" "$CRASH" "$LOOP" "$PROBE" "$S/kernels/"
 # a boot module of a size hello can report
 head -c 12345 /dev/zero >"$S/kernels/module.bin"
 
@@ -62,6 +64,10 @@ guest 5-crash "$CRASH" ""
 guest 6-crash-stack "$CRASH" "crash=stack"
 # timers: five one-second beats, by the guest's own (pvclock) time
 guest 7-loop "$LOOP" "beats=5"
+# netfront: a vif on dom0's bridge, with a MAC of our choosing; and no vif
+NET_MAC=00:16:3e:0a:00:0f
+guest 8-net "$PROBE" "" "vif = ['mac=$NET_MAC,bridge=xenbr0']"
+guest 9-net-novif "$PROBE" ""
 
 # what came back, kept in the build tree when something failed
 keep_results() {
@@ -162,6 +168,29 @@ beats_ms=$(console 7-loop | sed -n 's/^loop: heartbeat [0-9]* at \([0-9]*\) ms.*
 	tr '\n' ' ')
 check 7-loop "loop: five heartbeats, the last four 1 s (+-20%) apart ($beats_ms)" \
 	python3 -c 'import sys; t = [int(x) for x in sys.argv[2:]]; d = [b - a for a, b in zip(t, t[1:])]; sys.exit(not (len(t) == 4 and all(800 <= x <= 1200 for x in d)))' $beats_ms
+# netfront: the MAC the toolstack gave (xl.cfg, and xl network-list after
+# the guest ended), an ARP reply from dom0's bridge, exit 0; the
+# handshake done by the backend's word too (the vif's state 4, Connected,
+# as xl network-list reads it).  Without a vif, no device.
+is "netfront: shut down with poweroff" "$(result 8-net reason)" poweroff
+check 8-net "netfront: found as xen-netfront on xenbus" \
+	has 8-net "netprobe: xen-netfront on xenbus, mtu 1500"
+check 8-net "netfront: our MAC is the vif's ($NET_MAC)" \
+	has 8-net "netprobe: our mac $NET_MAC"
+vif_mac=$(sed -n '2s/^[0-9]* *[0-9]* *\([0-9a-f:]*\) .*/\1/p' "$R/8-net.vifs" 2>/dev/null)
+is "netfront: xl network-list shows the same MAC" "$vif_mac" "$NET_MAC"
+vif_state=$(sed -n '2p' "$R/8-net.vifs" 2>/dev/null | awk '{ print $5 }')
+is "netfront: the toolstack saw the vif Connected (4)" "$vif_state" 4
+br_mac=$(cat "$R/xenbr0.mac" 2>/dev/null)
+check 8-net "netfront: ARP reply from dom0's bridge (${br_mac:-no MAC})" \
+	sh -c '[ -n "$1" ] && tr -d "\r" <"$2" | grep -q -F -x "netprobe: 10.0.2.2 is at $1"' \
+	sh "$br_mac" "$R/8-net.console"
+is "netfront: trailer carries exit 0" "$(last_line 8-net)" "=== rt: exit 0 ==="
+diag "netfront: $(console 8-net | sed -n 's/^netprobe: //p' | tail -1)"
+check 9-net-novif "no vif: no network device" \
+	has 9-net-novif "netprobe: no network device"
+is "no vif: trailer carries exit 1" "$(last_line 9-net-novif)" \
+	"=== rt: exit 1 ==="
 ok "whole run under 3 minutes" test $((t1 - t0)) -lt 180
 [ "$tap_failed" -eq 0 ] || keep_results
 done_testing
