@@ -7,7 +7,8 @@ UK_DEPS="autoconf automake make gcc pkg-config libc6-dev
 	libsqlite3-dev libmicrohttpd-dev
 	minisign mandoc clang libclang-rt-14-dev openssl tar xz-utils python3
 	qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
-	libvirt-dev libxen-dev cpio binutils"
+	libvirt-dev libxen-dev cpio binutils
+	dnsmasq-base iputils-ping iproute2"
 
 deps_missing() {
 	local p missing=""

@@ -126,9 +126,8 @@ mac_is_unicast(const uint8_t mac[6])
 	return (mac[0] & 1) == 0 && memcmp(mac, zero, 6) != 0;
 }
 
-/* Whether (cfg) is one net_configure() accepts. */
-static int
-config_check(const struct net_config *cfg)
+int
+net_config_check(const struct net_config *cfg)
 {
 	uint32_t m = cfg->netmask;
 
@@ -167,7 +166,7 @@ net_config_parse(struct net_config *cfg, const char *cmdline)
 		while (!word_end(p))
 			p++;
 	}
-	if (config_check(&c) < 0)
+	if (net_config_check(&c) < 0)
 		return -RT_EINVAL;
 	*cfg = c;
 	return 0;
@@ -178,7 +177,7 @@ net_configure(struct net_stack *s, const struct net_config *cfg,
     uint64_t now_ns)
 {
 	(void)now_ns;
-	if (config_check(cfg) < 0)
+	if (net_config_check(cfg) < 0)
 		return -RT_EINVAL;
 	net_arp_flush(s);
 	s->cfg = *cfg;

@@ -103,6 +103,7 @@ net_fini(struct net_stack *s)
 {
 	net_tcp_fini(s);
 	net_arp_flush(s);
+	net_dhcp_fini(s);
 	s->udp = NULL;
 }
 
@@ -172,10 +173,13 @@ net_input(struct net_stack *s, const void *frame, size_t len,
 uint64_t
 net_poll(struct net_stack *s, uint64_t now_ns)
 {
-	uint64_t arp = net_arp_poll(s, now_ns);
-	uint64_t tcp = net_tcp_poll(s, now_ns);
+	/* DHCP first: what it sends may start an ARP timer. */
+	uint64_t next = net_dhcp_poll(s, now_ns), t = net_arp_poll(s, now_ns);
 
-	return arp < tcp ? arp : tcp;
+	if (t < next)
+		next = t;
+	t = net_tcp_poll(s, now_ns);
+	return t < next ? t : next;
 }
 
 void

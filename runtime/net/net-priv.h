@@ -57,6 +57,15 @@ int net_ip_is_host(uint32_t ip);
 /* 255.255.255.255 or the configured subnet's broadcast address. */
 int net_ip_is_broadcast(const struct net_stack *s, uint32_t ip);
 
+/* config.c: whether (cfg) is one net_configure() accepts (0), or not
+ * (-RT_EINVAL). */
+int net_config_check(const struct net_config *cfg);
+
+/* dhcp.c: the client's timers, (s)'s next deadline for them; forgetting
+ * the client (net_fini()). */
+uint64_t net_dhcp_poll(struct net_stack *s, uint64_t now);
+void net_dhcp_fini(struct net_stack *s);
+
 /* eth.c: counts, pads to NET_FRAME_MIN (in (frame), which must have room
  * when len is shorter) and hands (frame) to the driver. */
 int net_eth_send(struct net_stack *s, uint8_t *frame, size_t len);

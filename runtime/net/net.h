@@ -529,20 +529,71 @@ struct net_tcp_info {
 void net_tcp_info(const struct net_tcp *c, struct net_tcp_info *info);
 
 /*
- * DHCP client (RFC 2131): discovers a lease on an unconfigured stack and
- * applies it with net_configure() (address, mask from option 1, the
- * first router of option 3), renews at T1 and rebinds at T2 through
- * net_poll()'s deadlines, and unconfigures the stack when the lease runs
- * out.  Retransmits with RFC 2131 4.1's randomised exponential back-off
- * (4 s, 8 s ... 64 s).  (fn), when not NULL, is told of each change:
- * (bound) 1 with the configuration applied, 0 when it was lost.
+ * DHCP client (RFC 2131, options of RFC 2132; docs/net.md, "DHCP"):
+ * discovers a lease on an unconfigured stack and applies it with
+ * net_configure() (address, mask from option 1, the first router of
+ * option 3 when it is on the subnet), renews at T1 (option 58, default
+ * half the lease) with a REQUEST to its server and rebinds at T2 (option
+ * 59, default 7/8) with a broadcast one, and unconfigures the stack and
+ * starts again when the lease runs out or a server refuses it (DHCPNAK).
+ * Its timers run in net_poll() and join its deadline; its transaction
+ * IDs and back-off come from net_seed().  DISCOVER and REQUEST are
+ * retransmitted with RFC 2131 4.1's randomised exponential back-off (4 s,
+ * 8 s ... 64 s, each +-1 s); a REQUEST unanswered NET_DHCP_REQUEST_TRIES
+ * times sends the client back to discovery; renewals and rebinds retry
+ * after half the time left, at least NET_DHCP_RETRY_MIN_NS (RFC 2131
+ * 4.4.5).  Replies are validated field by field and option by option
+ * when they arrive, one that fails is ignored and counted (struct
+ * net_dhcp_info); one that passes is acted on at the next net_poll(),
+ * which knows the time (the caller makes one after any input).
+ *
+ * (fn), when not NULL, is told of each change from inside net_poll():
+ * (bound) 1 with the configuration just applied (the first lease, or a
+ * renewal that changed the mask or router), 0 with the one just lost
+ * (the stack is unconfigured by then).  It may call what a UDP receive
+ * callback may, and net_dhcp_stop().  (cfg) is valid until it returns.
  */
+#define NET_DHCP_LEASE_MIN	10	/* seconds: shorter leases refused */
+#define NET_DHCP_REQUEST_TRIES	5	/* REQUESTs for an offer, in all */
+#define NET_DHCP_RETRY_MIN_NS	(60 * RT_NSEC_PER_SEC)	/* renew, rebind */
 typedef void net_dhcp_fn(struct net_stack *s, void *arg, int bound,
     const struct net_config *cfg);
+
+/*
+ * Starts the client on (s), binding UDP port 68, and sends the first
+ * DISCOVER at once.  Returns 0, -RT_EINVAL when the client already runs
+ * or (s) has an address (net_configure() gave it one), or
+ * -RT_EADDRINUSE when port 68 is taken.
+ */
 int net_dhcp_start(struct net_stack *s, net_dhcp_fn *fn, void *arg,
     uint64_t now_ns);
-/* Stops the client (releasing the lease when bound); 0 or -RT_ENOENT. */
+
+/*
+ * Stops the client, without calling (fn).  When bound, it sends the
+ * server a DHCPRELEASE and unconfigures the stack; when the RELEASE has
+ * to wait for ARP to find the server (or the router towards it), the
+ * address is kept until it has left or ARP gave up, at most
+ * NET_ARP_TRIES * NET_ARP_RETRY_NS, the caller going on calling
+ * net_poll() (net_dhcp_start() or net_fini() cut that short).  Returns
+ * 0, or -RT_ENOENT when the client was not running.
+ */
 int net_dhcp_stop(struct net_stack *s, uint64_t now_ns);
+
+/* Where the client stands, for logs and tests. */
+struct net_dhcp_info {
+	const char *state;	/* "off", "selecting", "requesting", "bound",
+				 * "renewing", "rebinding", "releasing" */
+	uint32_t server;	/* the chosen server's identifier, or 0 */
+	struct net_config cfg;	/* the lease, offered then bound; ip 0: none */
+	uint32_t lease_s;	/* as granted; 0xffffffff: infinite */
+	uint32_t t1_s, t2_s;	/* as used, seconds from the REQUEST */
+	uint64_t t1, t2, expiry;	/* ns; RT_TIME_INFINITY: never */
+	uint64_t deadline;	/* the client's next timer, or never */
+	uint64_t acks;		/* leases granted, renewals included */
+	uint64_t rejected;	/* replies that failed validation */
+	uint64_t unexpected;	/* valid, but not what the state waits for */
+};
+void net_dhcp_info(const struct net_stack *s, struct net_dhcp_info *info);
 
 /* What tcp.c keeps per stack. */
 #define NET_TCP_HASH	256		/* lookup buckets, a power of 2 */
@@ -560,13 +611,28 @@ struct net_tcp_stack {
 };
 
 /* What dhcp.c keeps per stack. */
+struct net_dhcp_reply {
+	int type;			/* 0: none */
+	uint32_t server, lease_s, t1_s, t2_s;
+	struct net_config cfg;
+};
 struct net_dhcp {
 	int state;			/* 0: not running */
 	net_dhcp_fn *fn;
 	void *arg;
 	uint32_t xid;
-	uint64_t deadline;
+	uint64_t deadline;		/* the next timer, any state */
 	struct net_udp sock;
+	uint64_t rng;			/* net_seed() and the MAC */
+	unsigned tries;			/* messages sent in this exchange */
+	uint64_t began;			/* this exchange's first message */
+	uint64_t requested;		/* the first REQUEST: the lease's base */
+	uint32_t server;
+	struct net_config lease;
+	uint32_t lease_s, t1_s, t2_s;
+	uint64_t t1, t2, expiry;
+	uint64_t acks, rejected, unexpected;
+	struct net_dhcp_reply reply;	/* valid, for the next net_poll() */
 };
 
 struct net_stack {
