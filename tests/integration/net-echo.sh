@@ -128,10 +128,13 @@ if guest_wait lossy "echo: ready" 30; then
 	transfers 10.81.0.2 "5% loss, 10% reordered" \
 	    "TCP under loss: stalls and slow recovery being worked on"
 	kill "$(cat "$TMP/impair.pid")"
-	sleep 0.5
+	i=0
+	until grep -q dropped "$TMP/impair.err" 2>/dev/null || [ $i -ge 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
 	diag "$(cat "$TMP/impair.err")"
 	ok "frames were really dropped and reordered" sh -c \
-	    "grep -q \"'dropped': [1-9]\" $TMP/impair.err && grep -q \"'reordered': [1-9]\" $TMP/impair.err"
+	    "grep -q -E 'dropped.: [1-9]' $TMP/impair.err && grep -q -E 'reordered.: [1-9]' $TMP/impair.err"
 else
 	not_ok "lossy guest came up" true
 fi
