@@ -450,10 +450,18 @@ main(int argc, char **argv)
 	}
 	for (i = 0; i < 3; i++)
 		pthread_join(th[i], NULL);
-	for (i = 0, n = 0; i < 3; i++)
-		if (par[i].rc == 0 && wait_end(par[i].g.handle, 60, &end) == 0 &&
-		    end.kind == BACKEND_EVENT_EXITED && end.exit_code == 10 + i)
+	for (i = 0, n = 0; i < 3; i++) {
+		int w = par[i].rc == 0 ? wait_end(par[i].g.handle, 60, &end) :
+		    -2;
+
+		if (w == 0 && end.kind == BACKEND_EVENT_EXITED &&
+		    end.exit_code == 10 + i)
 			n++;
+		else	/* which one, and how, for the next failure */
+			diag("par%d: start rc %d, wait %d, kind %d, code %d", i,
+			    par[i].rc, w, w == 0 ? (int)end.kind : -1,
+			    w == 0 ? end.exit_code : -1);
+	}
 	is_int(n, 3, "three started at once: each EXITED with its code");
 
 	/* adopt: a running guest outlives its backend */
