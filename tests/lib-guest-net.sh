@@ -9,7 +9,6 @@
 #                    QEMU inside NS with a tap "uk0" given HOSTIP/N
 #   guest_wait NAME REGEX [SECONDS]                until the console has it
 #   guest_console NAME                             the console so far
-#   free_port                                      a free TCP port on 127.0.0.1
 #   in_ns NS COMMAND...                            ip netns exec
 #
 # Guests are microvm under KVM when /dev/kvm exists, else TCG; each runs
@@ -22,10 +21,6 @@ if [ -e /dev/kvm ]; then
 else
 	GUEST_ACCEL="-accel tcg -cpu max"
 fi
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 in_ns() {
 	local ns=$1

@@ -83,6 +83,10 @@ is() {	# is NAME GOT WANT
 
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 diag() { echo "# $*"; }
+# free_port: a TCP port of 127.0.0.1 nobody listens on now
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 last_output() { cat "$TMP/.out"; }
 
 done_testing() {

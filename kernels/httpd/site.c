@@ -15,9 +15,13 @@
 
 #define BLOCK	512
 
+/* Gives back what (s) holds and says why, naming the entry (name) when
+ * there is one: every refusal of site_load() ends here. */
 static int
-fail(char *err, size_t errmax, const char *what, const char *name)
+fail(struct site *s, char *err, size_t errmax, const char *what,
+    const char *name)
 {
+	site_free(s);
 	snprintf(err, errmax, "%s%s%s", name[0] ? name : "",
 	    name[0] ? ": " : "", what);
 	return -1;
@@ -154,52 +158,46 @@ site_load(struct site *s, const void *tar, size_t len, char *err,
 
 		name[0] = '\0';
 		if (len - off < BLOCK) {
-			site_free(s);
-			return fail(err, errmax, "archive ends inside a header "
-			    "(no end-of-archive blocks)", "");
+			return fail(s, err, errmax, "archive ends inside a "
+			    "header (no end-of-archive blocks)", "");
 		}
 		if (zero_block(h))
 			break;
 		if (entry_name(name, h) < 0) {
-			site_free(s);
-			return fail(err, errmax, "bad file name (not printable, "
-			    "or a \".\", \"..\" or empty segment)", "");
+			return fail(s, err, errmax, "bad file name (not "
+			    "printable, or a \".\", \"..\" or empty segment)",
+			    "");
 		}
 		if (octal(h + 148, 8, &sum) < 0) {
-			site_free(s);
-			return fail(err, errmax, "bad header checksum field",
+			return fail(s, err, errmax, "bad header checksum field",
 			    name);
 		}
 		for (size_t i = 0; i < BLOCK; i++)
 			want += i >= 148 && i < 156 ? ' ' : h[i];
 		if (want != sum) {
-			site_free(s);
-			return fail(err, errmax, "header checksum mismatch",
+			return fail(s, err, errmax, "header checksum mismatch",
 			    name);
 		}
 		if (octal(h + 124, 12, &size) < 0 ||
 		    octal(h + 136, 12, &mtime) < 0) {
-			site_free(s);
-			return fail(err, errmax, "bad size or mtime field",
+			return fail(s, err, errmax, "bad size or mtime field",
 			    name);
 		}
 		off += BLOCK;
 		if (size > len - off) {
-			site_free(s);
-			return fail(err, errmax, "file data runs past the end "
-			    "of the archive", name);
+			return fail(s, err, errmax, "file data runs past the "
+			    "end of the archive", name);
 		}
 		switch (h[156]) {
 		case '0':
 		case '\0':
 			if (name[0] == '\0' || name[strlen(name) - 1] == '/') {
-				site_free(s);
-				return fail(err, errmax, "a regular file "
+				return fail(s, err, errmax, "a regular file "
 				    "named as a directory", name);
 			}
 			if (s->nfiles == SITE_FILES_MAX) {
-				site_free(s);
-				return fail(err, errmax, "too many files", "");
+				return fail(s, err, errmax, "too many files",
+				    "");
 			}
 			if (s->nfiles == cap) {
 				size_t ncap = cap ? cap * 2 : 16;
@@ -207,8 +205,7 @@ site_load(struct site *s, const void *tar, size_t len, char *err,
 				    ncap * sizeof(*f));
 
 				if (f == NULL) {
-					site_free(s);
-					return fail(err, errmax,
+					return fail(s, err, errmax,
 					    "out of memory", "");
 				}
 				s->files = f;
@@ -225,8 +222,7 @@ site_load(struct site *s, const void *tar, size_t len, char *err,
 		case '5':
 			break;
 		default:
-			site_free(s);
-			return fail(err, errmax, "not a regular file nor a "
+			return fail(s, err, errmax, "not a regular file nor a "
 			    "directory (links, devices, pax and GNU headers "
 			    "are refused)", name);
 		}
@@ -237,8 +233,7 @@ site_load(struct site *s, const void *tar, size_t len, char *err,
 		off = size > len - off ? len : off + (size_t)size;
 	}
 	if (index_files(s) < 0) {
-		site_free(s);
-		return fail(err, errmax, "out of memory", "");
+		return fail(s, err, errmax, "out of memory", "");
 	}
 	return 0;
 }

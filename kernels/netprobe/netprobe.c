@@ -141,13 +141,9 @@ wait_reply(struct netdev *dev, uint8_t *frame, size_t max, uint64_t deadline)
 static unsigned long
 word_value(const char *cmdline, const char *name)
 {
-	size_t n = strlen(name);
-	const char *p;
+	const char *v = rt_cmdline_get(cmdline, name);
 
-	for (p = cmdline; (p = strstr(p, name)) != NULL; p += n)
-		if ((p == cmdline || p[-1] == ' ') && p[n] == '=')
-			return strtoul(p + n + 1, NULL, 10);
-	return 0;
+	return v != NULL ? strtoul(v, NULL, 10) : 0;
 }
 
 static int
@@ -263,8 +259,8 @@ rt_main(const struct rt_info *info)
 	}
 	deadline = rt_time_monotonic_ns() + 2 * RT_NSEC_PER_SEC;
 	if (!wait_reply(dev, frame, sizeof frame, deadline)) {
-		rt_printf("netprobe: no ARP reply from %u.%u.%u.%u within 2 s\n",
-		    gw_ip[0], gw_ip[1], gw_ip[2], gw_ip[3]);
+		rt_printf("netprobe: no ARP reply from %u.%u.%u.%u within "
+		    "2 s\n", gw_ip[0], gw_ip[1], gw_ip[2], gw_ip[3]);
 		return 1;
 	}
 	{

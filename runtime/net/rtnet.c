@@ -137,14 +137,10 @@ rt_net_up(const struct rt_info *info, uint64_t timeout_ns,
 		return r;
 	net_seed(&stack, seed(dev->mac));
 	now = rt_time_monotonic_ns();
-	if (cfg.ip != 0) {
-		if ((r = net_configure(&stack, &cfg, now)) < 0)
-			return r;
-	} else if (cfg.has_mac) {
-		/* Only a MAC: applied, the address comes from DHCP. */
-		if ((r = net_configure(&stack, &cfg, now)) < 0)
-			return r;
-	}
+	/* An address, or only a MAC (the address then comes from DHCP). */
+	if ((cfg.ip != 0 || cfg.has_mac) &&
+	    (r = net_configure(&stack, &cfg, now)) < 0)
+		return r;
 	source.service = service;
 	rt_poll_source_add(&source);
 	up = 1;

@@ -21,10 +21,6 @@ wait_gone() {
 # save: keeps the last command's output (ok overwrites it) in $TMP/last
 save() { cp "$TMP/.out" "$TMP/last"; }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 daemon_start "$conf" "$TMP/log"
 ok "the daemon serves on its socket" wait_socket "$sock" "$dpid"
 main=$dpid

@@ -159,14 +159,6 @@ has() {
 	esac
 }
 
-# free_port: a TCP port of 127.0.0.1 nobody listens on now
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
-
 # ---- (a) user networking ----
 ok "a feed server on 127.0.0.1" serve
 publish_kernel "$PROBE_ELF" netprobe &&
