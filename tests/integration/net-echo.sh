@@ -106,8 +106,10 @@ ok "100 connections at once" many
 # through it, between QEMU's UDP socket netdev and a tap, inside the
 # namespace.
 IMPAIR=$top_srcdir/tests/net/impair.py
-in_ns "$NS" python3 "$IMPAIR" uk1 7001 7002 5 10 "${NET_ECHO_SEED:-1}" \
-    >"$TMP/impair.out" 2>"$TMP/impair.err" &
+# Not through in_ns: a shell function in the background is a subshell,
+# and $! would be its pid, not the relay's (ip netns exec execs it).
+ip netns exec "$NS" python3 "$IMPAIR" uk1 7001 7002 5 10 \
+    "${NET_ECHO_SEED:-1}" >"$TMP/impair.out" 2>"$TMP/impair.err" &
 echo $! >"$TMP/impair.pid"
 at_exit "kill \$(cat $TMP/impair.pid) 2>/dev/null"
 i=0
