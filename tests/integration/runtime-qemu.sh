@@ -99,7 +99,7 @@ boot_crash() {	# NAME OPTIONS
 }
 
 boot_loop() {	# NAME OPTIONS: heartbeats, time advancing, CPU halted
-	local n=$1 opts=$2 qpid beats first last_ms t0 t1 g0 g1 cpu rate tol
+	local n=$1 opts=$2 qpid beats first last_ms t0 t1 g0 g1 cpu rate
 	last=$TMP/$n-loop.out
 	: >"$last.stderr"
 	( timeout -k 2 5 "$QEMU" -m 16 -nodefaults -no-user-config -display none \
@@ -130,14 +130,8 @@ boot_loop() {	# NAME OPTIONS: heartbeats, time advancing, CPU halted
 	    [ $(( (g1 - g0) - (beats - 1) * 1000 )) -le 50 -a \
 	      $(( (g1 - g0) - (beats - 1) * 1000 )) -ge -50 ]
 	rate=$(( (g1 - g0) * 1000000 / ((t1 - t0) / 1000 + 1) ))
-	# Under TCG the emulated CPU, and the host that stamps the lines,
-	# share two cores with the rest of the suite (TCG network guests
-	# among them): a late stamp on the first beat reads as a fast guest
-	# clock.  25% there; the exact check is the guest's own, above.
-	tol=100
-	case $n in *-tcg) tol=250 ;; esac
 	check "$n: loop: guest clock runs at the host's rate ($rate/1000)" \
-	    [ "$rate" -ge $((1000 - tol)) -a "$rate" -le $((1000 + tol)) ]
+	    [ "$rate" -ge 900 -a "$rate" -le 1100 ]
 	check "$n: loop: wall clock within a minute of the host's" eval '
 	    w=$(echo "$last_ms" | sed "s/.*wall clock \([0-9]*\) s/\1/");
 	    h=$(( t1 / 1000000000 ));
