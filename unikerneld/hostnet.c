@@ -97,6 +97,28 @@ nl_fail(struct err *e, int errnum, const char *what)
 }
 
 /*
+ * The uapi's NLMSG_NEXT, IFLA_RTA and RTA_NEXT cast a char pointer to
+ * the header type, which clang's -Wcast-align refuses; these step the
+ * same aligned lengths through void.  The kernel aligns every message
+ * and attribute to 4 bytes, and the buffers here are unions with
+ * struct nlmsghdr, so the results are aligned.
+ */
+static struct nlmsghdr *
+nl_next(struct nlmsghdr *h, ssize_t *left)
+{
+	size_t step = NLMSG_ALIGN(h->nlmsg_len);
+
+	*left -= (ssize_t)step;
+	return (struct nlmsghdr *)(void *)((char *)h + step);
+}
+
+static const struct rtattr *
+rta_at(const void *base, size_t off)
+{
+	return (const struct rtattr *)(const void *)((const char *)base + off);
+}
+
+/*
  * Sends (r) and reads the answer: the kernel's error (0 is the
  * acknowledgement) into (*kerr), or, for a request that returns data, the
  * message into (reply) (NL_BUF bytes).  -1 only when netlink itself
@@ -135,7 +157,7 @@ nl_talk(struct nlreq *r, int *kerr, char *reply, struct err *e,
 			nl_fail(e, errno, what);
 			goto out;
 		}
-		for (h = &in.h; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		for (h = &in.h; NLMSG_OK(h, (size_t)n); h = nl_next(h, &n)) {
 			if (h->nlmsg_seq != r->u.h.nlmsg_seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_ERROR) {
@@ -198,7 +220,9 @@ link_parse(const struct nlmsghdr *h, struct hostnet_link *l)
 	memset(l, 0, sizeof(*l));
 	l->index = ifi->ifi_index;
 	l->up = (ifi->ifi_flags & IFF_UP) != 0;
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+	for (a = rta_at(ifi, NLMSG_ALIGN(sizeof(*ifi))); RTA_OK(a, len);
+	    len -= (int)RTA_ALIGN(a->rta_len),
+	    a = rta_at(a, RTA_ALIGN(a->rta_len))) {
 		if (a->rta_type == IFLA_MTU && RTA_PAYLOAD(a) >= 4)
 			memcpy(&l->mtu, RTA_DATA(a), 4);
 		else if (a->rta_type == IFLA_MASTER && RTA_PAYLOAD(a) >= 4)
@@ -206,7 +230,8 @@ link_parse(const struct nlmsghdr *h, struct hostnet_link *l)
 		else if (a->rta_type == IFLA_LINKINFO) {
 			blen = (int)RTA_PAYLOAD(a);
 			for (b = RTA_DATA(a); RTA_OK(b, blen);
-			    b = RTA_NEXT(b, blen))
+			    blen -= (int)RTA_ALIGN(b->rta_len),
+			    b = rta_at(b, RTA_ALIGN(b->rta_len)))
 				if (b->rta_type == IFLA_INFO_KIND &&
 				    RTA_PAYLOAD(b) >= 6 &&
 				    strncmp(RTA_DATA(b), "bridge", 7) == 0)
