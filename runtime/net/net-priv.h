@@ -156,6 +156,8 @@ seq_leq(uint32_t a, uint32_t b)
 #define TF_ORPHAN	0x8000	/* net_tcp_close()d: new data gets an RST */
 #define TF_PTO		0x10000	/* the timer is the loss probe's */
 #define TF_PROBED	0x20000	/* a loss probe went since the last ACK */
+#define TF_TS		0x40000	/* both sides sent timestamps (RFC 7323) */
+#define TF_SACK		0x80000	/* both sides sent SACK-permitted (RFC 2018) */
 
 /* Events gathered while a segment is processed, called after it. */
 #define TE_CONNECTED	0x01
@@ -165,6 +167,16 @@ seq_leq(uint32_t a, uint32_t b)
 #define TE_CLOSED	0x10
 
 #define TCP_OOO_MAX	8	/* out-of-order ranges kept per connection */
+#define TCP_TS_SPACE	12	/* NOP, NOP, the timestamps option */
+#define TCP_HDR_MAX	60	/* the header with 40 bytes of options */
+/* Option kinds (RFC 9293 3.1, RFC 7323, RFC 2018). */
+#define TCP_OPT_EOL	0
+#define TCP_OPT_NOP	1
+#define TCP_OPT_MSS	2
+#define TCP_OPT_WSCALE	3
+#define TCP_OPT_SACK_OK	4
+#define TCP_OPT_SACK	5
+#define TCP_OPT_TS	8
 
 struct tcp_range {
 	uint32_t start, end;	/* sequence numbers, [start, end) */
@@ -200,6 +212,11 @@ struct net_tcp {
 	uint32_t cwnd, ssthresh, ca_acked, recover, rtt_seq;
 	/* Receiving. */
 	uint32_t irs, rcv_nxt, rcv_adv, rfin_seq, delack_bytes;
+	uint32_t last_ack_sent;		/* RCV.NXT in our last ACK */
+	uint32_t ts_recent;		/* RFC 7323 TS.Recent */
+	uint32_t ts_offset;		/* added to our millisecond clock */
+	uint32_t sack_seq;		/* the latest out-of-order arrival */
+	uint32_t ts_rtt_seq;		/* a TSecr sample once past this */
 
 	uint8_t *rbuf, *sbuf;		/* one allocation, rbuf first */
 	uint32_t rsize, rhead, rlen;	/* ring, first unread, in order */
@@ -218,6 +235,14 @@ struct net_tcp {
 	uint64_t retransmits, fast_retransmits, timeouts, loss_probes;
 	uint64_t bytes_sent, bytes_received;
 };
+
+/* Our timestamp clock (RFC 7323 5.4): milliseconds, offset per
+ * connection. */
+static inline uint32_t
+tcp_ts_now(const struct net_tcp *c, uint64_t now)
+{
+	return (uint32_t)(now / RT_NSEC_PER_MSEC) + c->ts_offset;
+}
 
 /* Ring buffers: (pos) < (size), (n) <= (size). */
 static inline uint32_t

@@ -9,10 +9,6 @@
 
 #include "net-priv.h"
 
-#define TCP_OPT_EOL		0
-#define TCP_OPT_NOP		1
-#define TCP_OPT_MSS		2
-#define TCP_OPT_WSCALE		3
 #define TCP_MSS_DEFAULT		536	/* without the option (RFC 9293) */
 #define TCP_MSS_FLOOR		64	/* a smaller one is not believed */
 #define TCP_CWND_MAX		((uint32_t)1 << 30)
@@ -27,13 +23,16 @@ struct tcp_seg {
 	uint32_t wnd;			/* the raw field */
 	const uint8_t *data;
 	uint32_t dlen;
-	int has_mss, has_ws;
+	int has_mss, has_ws, has_ts, has_sack_ok;
 	uint16_t mss;
 	uint8_t ws;
+	uint32_t tsval, tsecr;
 };
 
-/* RFC 9293 3.1: the options we use (MSS, window scale); the rest, and
- * anything malformed from there on, are skipped. */
+/* RFC 9293 3.1: the options we use (MSS, window scale, SACK-permitted,
+ * timestamps); the rest (the peer's SACK blocks among them: our sender
+ * does not use them), and anything malformed from there on, are
+ * skipped. */
 static void
 tcp_options(const uint8_t *o, size_t n, struct tcp_seg *g)
 {
@@ -54,6 +53,12 @@ tcp_options(const uint8_t *o, size_t n, struct tcp_seg *g)
 		} else if (o[i] == TCP_OPT_WSCALE && len == 3) {
 			g->has_ws = 1;
 			g->ws = o[i + 2];
+		} else if (o[i] == TCP_OPT_SACK_OK && len == 2) {
+			g->has_sack_ok = 1;
+		} else if (o[i] == TCP_OPT_TS && len == 10) {
+			g->has_ts = 1;
+			g->tsval = get32(o + i + 2);
+			g->tsecr = get32(o + i + 6);
 		}
 		i += len;
 	}
@@ -80,9 +85,22 @@ tcp_take_syn(struct net_tcp *c, const struct tcp_seg *g)
 		c->snd_wscale = 0;
 		c->rcv_wscale = 0;
 	}
+	/* Our SYN offers timestamps and SACK; a SYN-ACK takes what the
+	 * peer's SYN offered.  Timestamps cost every segment 12 bytes of
+	 * the MSS (RFC 6691). */
+	c->flags &= ~(TF_TS | TF_SACK);
+	if (g->has_sack_ok)
+		c->flags |= TF_SACK;
+	if (g->has_ts) {
+		c->flags |= TF_TS;
+		c->ts_recent = g->tsval;
+		c->mss -= TCP_TS_SPACE;
+		c->rcv_mss = c->mss;
+	}
 	c->irs = g->seq;
 	c->rcv_nxt = g->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
+	c->last_ack_sent = c->rcv_nxt;
 	/* Never scaled in a SYN (RFC 7323 2.2). */
 	c->snd_wnd = c->max_snd_wnd = g->wnd;
 	c->snd_wl1 = g->seq;
@@ -262,6 +280,20 @@ tcp_ack(struct net_stack *s, struct net_tcp *c, const struct tcp_seg *g,
 	/* RFC 5681 2's duplicate, but for its condition (e), an unchanged
 	 * window: Linux's moves by a few bytes between its duplicate ACKs
 	 * as its application reads (FreeBSD drops (e) too, with SACK). */
+	/* RFC 7323 4.1: where Karn's rule leaves no timed segment (the
+	 * ACK covers retransmissions), the echoed timestamp still times
+	 * the round trip; once a flight, as RFC 6298's gains expect.
+	 * Without it a backed-off RTO stays backed off for as long as
+	 * every flight has a loss. */
+	if (seq_gt(ack, c->snd_una) && !(c->flags & TF_TIMING) &&
+	    (c->flags & TF_TS) && g->has_ts && g->tsecr != 0 &&
+	    seq_gt(ack, c->ts_rtt_seq)) {
+		uint32_t r = tcp_ts_now(c, now) - g->tsecr;
+
+		if (r <= NET_TCP_RTO_MAX_NS / RT_NSEC_PER_MSEC)
+			tcp_rto_sample(c, (uint64_t)r * RT_NSEC_PER_MSEC);
+		c->ts_rtt_seq = c->snd_max;
+	}
 	if (seq_gt(ack, c->snd_una))
 		tcp_new_ack(s, c, ack, now);
 	else if (ack == c->snd_una && g->dlen == 0 &&
@@ -377,9 +409,11 @@ tcp_data(struct net_stack *s, struct net_tcp *c, uint32_t seq,
 	uint32_t base = ring_pos(c->rsize, c->rhead, c->rlen);
 
 	if (seq != c->rcv_nxt) {
-		if (dlen > 0 && tcp_ooo_add(c, seq, dlen) == 0)
+		if (dlen > 0 && tcp_ooo_add(c, seq, dlen) == 0) {
 			tcp_ring_write(c->rbuf, c->rsize, ring_pos(c->rsize,
 			    base, seq - c->rcv_nxt), data, dlen);
+			c->sack_seq = seq;	/* the first SACK block's */
+		}
 		if (fin) {
 			c->flags |= TF_RFIN;
 			c->rfin_seq = seq + dlen;
@@ -557,6 +591,14 @@ tcp_segment(struct net_stack *s, struct net_tcp *c, struct tcp_seg *g,
 			tcp_challenge_ack(s, c, now);
 		return NET_RX_TCP_WINDOW;
 	}
+	/* RFC 7323 4.3: the timestamp to echo is the one of the segment
+	 * that our last ACK's number points into (or earlier), so that the
+	 * peer's RTT sample covers our delayed ACKs; and a newer one
+	 * only.  (PAWS, 5.3, is not done: at our rates sequence numbers do
+	 * not wrap within a segment's lifetime.) */
+	if ((c->flags & TF_TS) && g->has_ts &&
+	    seq_geq(g->tsval, c->ts_recent) && seq_leq(seq, c->last_ack_sent))
+		c->ts_recent = g->tsval;
 	/* Trim to the window: what we have, and what has no room. */
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t cut = c->rcv_nxt - seq;
@@ -668,7 +710,7 @@ net_tcp_input(struct net_stack *s, const uint8_t *pkt, size_t ihl,
 	g.wnd = get16(th + 14);
 	g.data = th + doff;
 	g.dlen = (uint32_t)(n - doff);
-	if (g.flags & TCP_SYN)
+	if (doff > TCP_HDR)
 		tcp_options(th + TCP_HDR, doff - TCP_HDR, &g);
 	seg_len = g.dlen + (g.flags & TCP_SYN ? 1 : 0) +
 	    (g.flags & TCP_FIN ? 1 : 0);

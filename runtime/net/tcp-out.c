@@ -8,8 +8,6 @@
 
 #include "net-priv.h"
 
-#define TCP_OPT_MSS		2
-#define TCP_OPT_WSCALE		3
 #define TCP_PTO_MIN_NS		(10 * RT_NSEC_PER_MSEC)
 #define TCP_PTO_DELACK_NS	(200 * RT_NSEC_PER_MSEC)	/* RFC 8985's
 					 * worst-case delayed ACK */
@@ -49,6 +47,89 @@ tcp_window(struct net_tcp *c, int syn)
 	return (uint16_t)field;
 }
 
+/* The timestamps option, after two NOPs (RFC 7323 3.2, Appendix A). */
+static size_t
+tcp_put_ts(uint8_t *o, const struct net_tcp *c, uint64_t now)
+{
+	o[0] = TCP_OPT_NOP;
+	o[1] = TCP_OPT_NOP;
+	o[2] = TCP_OPT_TS;
+	o[3] = 10;
+	put32(o + 4, tcp_ts_now(c, now));
+	put32(o + 8, c->ts_recent);
+	return TCP_TS_SPACE;
+}
+
+/*
+ * RFC 2018 4: the out-of-order ranges as SACK blocks, the one holding
+ * the latest arrival first, then the others from the lowest, as many as
+ * (room) bytes of options take.  0 when there is nothing to say.
+ */
+static size_t
+tcp_put_sack(uint8_t *o, const struct net_tcp *c, size_t room)
+{
+	size_t n = 0, max;
+	int first = 0, i;
+
+	if (room < 2 + 2 + 8 || c->nooo == 0)
+		return 0;
+	max = (room - 4) / 8;
+	for (i = 0; i < c->nooo; i++)
+		if (seq_geq(c->sack_seq, c->ooo[i].start) &&
+		    seq_lt(c->sack_seq, c->ooo[i].end))
+			first = i;
+	o[0] = TCP_OPT_NOP;
+	o[1] = TCP_OPT_NOP;
+	o[2] = TCP_OPT_SACK;
+	put32(o + 4, c->ooo[first].start);
+	put32(o + 8, c->ooo[first].end);
+	n = 1;
+	for (i = 0; i < c->nooo && n < max; i++) {
+		if (i == first)
+			continue;
+		put32(o + 4 + 8 * n, c->ooo[i].start);
+		put32(o + 8 + 8 * n, c->ooo[i].end);
+		n++;
+	}
+	o[3] = (uint8_t)(2 + 8 * n);
+	return 4 + 8 * n;
+}
+
+/*
+ * A SYN's options: MSS always; SACK-permitted, timestamps and window
+ * scale on our SYN, and on a SYN-ACK those the peer's SYN had.
+ */
+static size_t
+tcp_put_syn_opts(uint8_t *o, const struct net_tcp *c, uint64_t now)
+{
+	int active = c->state == TCP_SYN_SENT;
+	size_t n = 4;
+
+	o[0] = TCP_OPT_MSS;
+	o[1] = 4;
+	put16(o + 2, NET_TCP_MSS);
+	if (active || (c->flags & TF_SACK)) {
+		o[n] = TCP_OPT_NOP;
+		o[n + 1] = TCP_OPT_NOP;
+		o[n + 2] = TCP_OPT_SACK_OK;
+		o[n + 3] = 2;
+		n += 4;
+	}
+	if (active || (c->flags & TF_TS)) {
+		n += tcp_put_ts(o + n, c, now);
+		if (active)
+			put32(o + n - 4, 0);	/* nothing to echo yet */
+	}
+	if (active || (c->flags & TF_WSCALE)) {
+		o[n] = TCP_OPT_NOP;	/* so the next starts aligned */
+		o[n + 1] = TCP_OPT_WSCALE;
+		o[n + 2] = 3;
+		o[n + 3] = c->rcv_wscale;
+		n += 4;
+	}
+	return n;
+}
+
 int
 tcp_xmit(struct net_stack *s, struct net_tcp *c, uint32_t seq, uint32_t len,
     uint8_t flags, uint64_t now)
@@ -65,17 +146,19 @@ tcp_xmit(struct net_stack *s, struct net_tcp *c, uint32_t seq, uint32_t len,
 	put16(th + 14, tcp_window(c, flags & TCP_SYN));
 	put32(th + 16, 0);		/* checksum, urgent pointer */
 	if (flags & TCP_SYN) {
-		/* MSS always; window scale on our SYN, or answering one. */
-		th[20] = TCP_OPT_MSS;
-		th[21] = 4;
-		put16(th + 22, NET_TCP_MSS);
-		hl += 4;
-		if (c->state == TCP_SYN_SENT || (c->flags & TF_WSCALE)) {
-			th[24] = 1;	/* NOP, so the next starts aligned */
-			th[25] = TCP_OPT_WSCALE;
-			th[26] = 3;
-			th[27] = c->rcv_wscale;
-			hl += 4;
+		hl += tcp_put_syn_opts(th + hl, c, now);
+	} else {
+		if (c->flags & TF_TS)
+			hl += tcp_put_ts(th + hl, c, now);
+		/* SACK blocks where the options and the MTU have room. */
+		if ((c->flags & TF_SACK) && (flags & TCP_ACK)) {
+			size_t room = TCP_HDR_MAX - hl, fits;
+
+			fits = NET_MTU - IP_HDR > hl + len ?
+			    NET_MTU - IP_HDR - hl - len : 0;
+			if (fits < room)
+				room = fits;
+			hl += tcp_put_sack(th + hl, c, room);
 		}
 	}
 	th[12] = (uint8_t)(hl / 4 << 4);
@@ -89,6 +172,7 @@ tcp_xmit(struct net_stack *s, struct net_tcp *c, uint32_t seq, uint32_t len,
 		c->delack_at = RT_TIME_INFINITY;
 		c->delack_bytes = 0;
 		c->flags &= ~TF_ACK_NOW;
+		c->last_ack_sent = c->rcv_nxt;
 	}
 	return net_ip_output(s, c->remote_ip, IP_PROTO_TCP, hl + len, now);
 }

@@ -488,6 +488,7 @@ tcp_init_seq(struct net_tcp *c, uint32_t iss)
 	c->snd_una = c->snd_nxt = c->snd_max = iss;
 	c->sbase = iss + 1;
 	c->recover = iss;
+	c->ts_rtt_seq = iss;
 }
 
 /* A connection to (rip):(rport) from our (lport), its ISN chosen, in the
@@ -505,6 +506,10 @@ tcp_new(struct net_stack *s, uint32_t rip, uint16_t rport, uint16_t lport,
 	c->local_port = lport;
 	c->remote_port = rport;
 	tcp_init_seq(c, tcp_isn(s, c->local_ip, lport, rip, rport, now));
+	/* RFC 7323 5.4: a timestamp clock offset per connection, so that
+	 * our clock is not read off the option. */
+	c->ts_offset = (uint32_t)tcp_siphash(s, (uint64_t)rip << 32 |
+	    c->local_ip, ~((uint64_t)rport << 16 | lport));
 	tcp_hash_insert(s, c);
 	return c;
 }
@@ -663,6 +668,10 @@ tcp_rto_sample(struct net_tcp *c, uint64_t r)
 {
 	uint64_t rto;
 
+	/* Longer than the longest RTO: a clock read out of order (a
+	 * stale time against a fresh start), not a round trip. */
+	if (r > NET_TCP_RTO_MAX_NS)
+		return;
 	if (r == 0)
 		r = 1;
 	if (c->srtt == 0) {

@@ -40,17 +40,20 @@ static const uint8_t rst_ack_want[60] = {
 	0x9c, 0x40, 0xa0, 0xb0, 0xc0, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x50, 0x04,
 	0x00, 0x00, 0x99, 0xbd, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 };
-/* SYN-ACK from port 80 to 40001 answering seq 0x11223344 with MSS and
- * window scale: MSS 1460, NOP, shift 1 (64 KiB), window 65535.  Its
- * sequence number (bytes 38-41) is the stack's ISN and the TCP checksum
- * (50-51) depends on it: both are filled in before comparing. */
-static const uint8_t synack_want[62] = {
+/* SYN-ACK from port 80 to 40001 answering Linux's SYN (seq 0x11223344,
+ * linux_syn_opts): MSS 1460, NOP NOP SACK-permitted, NOP NOP timestamps
+ * (TSecr the SYN's TSval 0x00010203), NOP, shift 1 (64 KiB), window 65535.
+ * Its sequence number (bytes 38-41) is the stack's ISN, its TSval (66-69)
+ * the stack's clock, and the TCP checksum (50-51) depends on both: they
+ * are filled in before comparing. */
+static const uint8_t synack_want[78] = {
 	0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
-	0x08, 0x00, 0x45, 0x00, 0x00, 0x30, 0x00, 0x00, 0x00, 0x00, 0x40, 0x06,
-	0x62, 0xb8, 0x0a, 0x00, 0x02, 0x0f, 0x0a, 0x00, 0x02, 0x02, 0x00, 0x50,
-	0x9c, 0x41, 0x00, 0x00, 0x00, 0x00, 0x11, 0x22, 0x33, 0x45, 0x70, 0x12,
-	0xff, 0xff, 0x8b, 0x05, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03,
-	0x03, 0x01,
+	0x08, 0x00, 0x45, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x00, 0x40, 0x06,
+	0x62, 0xa8, 0x0a, 0x00, 0x02, 0x0f, 0x0a, 0x00, 0x02, 0x02, 0x00, 0x50,
+	0x9c, 0x41, 0x00, 0x00, 0x00, 0x00, 0x11, 0x22, 0x33, 0x45, 0xb0, 0x12,
+	0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x01,
+	0x04, 0x02, 0x01, 0x01, 0x08, 0x0a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+	0x02, 0x03, 0x01, 0x03, 0x03, 0x01,
 };
 /* The same to port 40002 for a SYN without window scale: MSS only. */
 static const uint8_t synack_nows_want[60] = {
@@ -503,7 +506,7 @@ test_closed_port(void)
 static void
 test_synack(void)
 {
-	static uint8_t f[128], want[64];
+	static uint8_t f[128], want[80];
 	size_t len;
 	struct seg g;
 	struct net_tcp_info i;
@@ -536,9 +539,12 @@ test_synack(void)
 	    "SYN-ACK, acknowledging the SYN");
 	memcpy(want, synack_want, sizeof(synack_want));
 	put32(want + 38, g.seq);
-	put16(want + 50, ref_tcp_cksum(want + 14, 28));
+	if (g.valid && g.optlen == 24)
+		memcpy(want + 66, g.opt + 12, 4);	/* our clock's TSval */
+	put16(want + 50, ref_tcp_cksum(want + 14, 44));
 	frame_is(0, want, sizeof(synack_want),
-	    "SYN-ACK bytes: MSS 1460, NOP, WS 1, window 65535");
+	    "SYN-ACK bytes: MSS 1460, SACK-permitted, timestamps echoing "
+	    "the SYN's, NOP, WS 1, window 65535");
 
 	/* Without window scale in the SYN, none in the SYN-ACK. */
 	st.ip_id = 0;
@@ -564,8 +570,8 @@ test_synack(void)
 			return;
 		i = info(app.c);
 		is_str(i.state, "ESTABLISHED", "ESTABLISHED");
-		ok(i.mss == 1460 && i.snd_wscale == 7 && i.rcv_wscale == 1,
-		    "MSS 1460, shifts 7 and 1");
+		ok(i.mss == 1448 && i.snd_wscale == 7 && i.rcv_wscale == 1,
+		    "MSS 1460 less the 12 bytes of timestamps, shifts 7 and 1");
 		is_int((long long)i.snd_wnd, 502 << 7, "peer's window scaled");
 		is_int((long long)i.srtt_ns, 10 * MS,
 		    "RTT sampled from the handshake");
@@ -590,6 +596,151 @@ test_synack(void)
 		ok(i.mss == 536 && i.snd_wscale == 0 && i.rcv_wscale == 0 &&
 		    i.snd_wnd == 1000, "MSS 536, no scaling");
 	}
+}
+
+/* ---- timestamps (RFC 7323) and SACK (RFC 2018) ---- */
+
+/* The option (kind) of segment (g): its bytes from the kind on, or NULL. */
+static const uint8_t *
+seg_opt(const struct seg *g, uint8_t kind)
+{
+	size_t i = 0;
+
+	while (i < g->optlen && g->opt[i] != 0) {
+		if (g->opt[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= g->optlen || g->opt[i + 1] < 2)
+			return NULL;
+		if (g->opt[i] == kind)
+			return g->opt + i;
+		i += g->opt[i + 1];
+	}
+	return NULL;
+}
+
+static uint32_t
+get32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A segment of the peer's at (seq) with a timestamps option. */
+static int
+peer_send_ts(struct peer *p, uint32_t seq, uint32_t tsval, uint32_t tsecr,
+    const void *data, size_t dlen, uint64_t now)
+{
+	static uint8_t f[NET_FRAME_MAX + 64];
+	uint8_t o[12] = { 1, 1, 8, 10 };
+	size_t len;
+
+	put32(o + 4, tsval);
+	put32(o + 8, tsecr);
+	len = mk_frame(f, p->port, p->our_port, seq, p->ack, ACK, p->wnd, o,
+	    sizeof(o), data, dlen);
+	return net_input(&st, f, len, now);
+}
+
+static void
+test_ts_sack(void)
+{
+	static uint8_t f[128], data[4000];
+	struct peer p = { 40020, 80, 0x11223344, 0, 1000 };
+	const uint8_t *ts, *sk;
+	struct seg g;
+	uint32_t our_ts, a;
+	uint64_t now = T0;
+	size_t len;
+	const uint32_t TB = 0x00020000;	/* above the SYN's TSval */
+
+	setup();
+	app_reset(1);
+	listen_fresh();
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 5);
+	len = mk_frame(f, p.port, 80, p.seq, 0, SYN, 64240, linux_syn_opts,
+	    sizeof(linux_syn_opts), NULL, 0);
+	net_input(&st, f, len, now);
+	g = seg_at(0);
+	ts = seg_opt(&g, 8);
+	ok(ts != NULL && seg_opt(&g, 4) != NULL,
+	    "a SYN with timestamps and SACK-permitted gets both back");
+	if (ts == NULL)
+		return;
+	our_ts = get32_at(ts + 2);
+	p.seq++;
+	p.ack = g.seq + 1;
+	peer_send_ts(&p, p.seq, 0x00010204, our_ts, NULL, 0, now);
+	if (app.c == NULL) {
+		ok(0, "established");
+		return;
+	}
+	sink.n = 0;
+
+	/* Every segment of ours carries the option: TSval our clock in
+	 * milliseconds (advancing), TSecr the peer's latest in order. */
+	peer_send_ts(&p, p.seq, TB + 100, our_ts, data, 1448, now);
+	peer_send_ts(&p, p.seq + 1448, TB + 101, our_ts, data + 1448, 1448,
+	    now + 5 * MS);
+	p.seq += 2 * 1448;
+	g = seg_at(0);
+	ts = seg_opt(&g, 8);
+	ok(sink.n == 1 && g.ack == p.seq && ts != NULL && ts[1] == 10 &&
+	    g.optlen == 12, "two full segments: an ACK with 12 bytes of "
+	    "options, the timestamps");
+	if (ts == NULL)
+		return;
+	is_int(get32_at(ts + 6), TB + 100, "TSecr: the first segment's TSval "
+	    "(the one our last ACK pointed into)");
+	is_int((long long)(get32_at(ts + 2) - our_ts), 5,
+	    "TSval: our clock, 5 ms after the SYN-ACK's");
+	ok(seg_opt(&g, 5) == NULL, "no SACK blocks with nothing held");
+
+	/* Past a gap: SACK blocks, the latest arrival's first. */
+	sink.n = 0;
+	a = p.seq;
+	peer_send_ts(&p, a + 1000, TB + 200, our_ts, data + 1000, 500, now);
+	g = seg_at(0);
+	sk = seg_opt(&g, 5);
+	ok(sink.n == 1 && g.ack == a && sk != NULL && sk[1] == 10 &&
+	    get32_at(sk + 2) == a + 1000 && get32_at(sk + 6) == a + 1500,
+	    "a segment past a gap: a duplicate ACK with its SACK block");
+	ts = seg_opt(&g, 8);
+	ok(ts != NULL && get32_at(ts + 6) == TB + 100,
+	    "... echoing TS.Recent still, not its own TSval");
+	peer_send_ts(&p, a + 3000, TB + 201, our_ts, data + 3000, 400, now);
+	g = seg_at(1);
+	sk = seg_opt(&g, 5);
+	ok(sink.n == 2 && sk != NULL && sk[1] == 18 &&
+	    get32_at(sk + 2) == a + 3000 && get32_at(sk + 6) == a + 3400 &&
+	    get32_at(sk + 10) == a + 1000 && get32_at(sk + 14) == a + 1500,
+	    "another past a second gap: two blocks, the latest first");
+	peer_send_ts(&p, a, TB + 300, our_ts, data, 1000, now);
+	g = seg_at(2);
+	sk = seg_opt(&g, 5);
+	ts = seg_opt(&g, 8);
+	ok(sink.n == 3 && g.ack == a + 1500 && sk != NULL && sk[1] == 10 &&
+	    get32_at(sk + 2) == a + 3000,
+	    "the first gap filled: ACK to the next hole, one block left");
+	ok(ts != NULL && get32_at(ts + 6) == TB + 300,
+	    "... echoing the TSval of the segment that filled it");
+	peer_send_ts(&p, a + 1500, TB + 301, our_ts, data + 1500, 1448, now);
+	peer_send_ts(&p, a + 2948, TB + 302, our_ts, data + 2948, 52, now);
+	g = seg_at(sink.n - 1);
+	ok(g.ack == a + 3400 && seg_opt(&g, 5) == NULL, "all in: no block");
+	ok(app.got == 2 * 1448 + 3400 && memcmp(app.buf + 2 * 1448, data,
+	    3400) == 0, "the bytes, in order");
+	p.seq = a + 3400;
+
+	/* What we send: at most MSS less the option per segment. */
+	sink.n = 0;
+	is_int(net_tcp_send(&st, app.c, data, 3000, 0, now), 3000,
+	    "3000 bytes sent");
+	ok(sink.n == 3 && seg_at(0).dlen == 1448 && seg_at(1).dlen == 1448 &&
+	    seg_at(2).dlen == 104 && seg_at(0).optlen == 12,
+	    "in segments of 1448 bytes, each with the timestamps");
 }
 
 /* ---- no callback inside the application's own calls ---- */
@@ -1146,9 +1297,12 @@ test_rto(void)
 	/* The SYN and its back-off: 1, 2, 4, 8, 16, 32 s, then give up. */
 	c = connect_to(&p, now);
 	g = seg_at(0);
-	ok(c != NULL && g.valid && g.flags == SYN && g.optlen == 8 &&
-	    memcmp(g.opt, "\x02\x04\x05\xb4\x01\x03\x03\x01", 8) == 0,
-	    "SYN with MSS 1460 and window scale 1");
+	ok(c != NULL && g.valid && g.flags == SYN && g.optlen == 24 &&
+	    memcmp(g.opt, "\x02\x04\x05\xb4\x01\x01\x04\x02\x01\x01"
+	    "\x08\x0a", 12) == 0 &&
+	    memcmp(g.opt + 16, "\0\0\0\0\x01\x03\x03\x01", 8) == 0,
+	    "SYN with MSS 1460, SACK-permitted, timestamps echoing 0, "
+	    "window scale 1");
 	ok(g.sport >= 49152 && g.wnd == 65535, "ephemeral port, window");
 	t = now;
 	for (int k = 0; k < NET_TCP_SYN_TRIES - 1; k++) {
@@ -1947,6 +2101,7 @@ main(void)
 	test_early_retransmit();
 	test_persist();
 	test_back_to_back();
+	test_ts_sack();
 	net_fini(&st);
 	return tap_done();
 }
