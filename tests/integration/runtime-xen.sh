@@ -115,7 +115,7 @@ if [ "$rc" -ne 0 ] || [ ! -e "$R/DONE" ]; then
 	echo "Bail out! Xen did not run the guests (xen-run boot: $rc)"
 	exit 1
 fi
-diag "Xen boot and $(ls "$S/guests" | wc -l) guests: $((t1 - t0)) s ($(cat "$R/DONE"))"
+diag "Xen boot and $(ls "$S/guests" | grep -c "\.cfg$") guests: $((t1 - t0)) s ($(cat "$R/DONE"))"
 
 # result NAME KEY: one value of what dom0 found (tests/xen/README.md)
 result() { sed -n "s/^$2=//p" "$R/$1.result" 2>/dev/null; }
@@ -134,7 +134,7 @@ check() {	# check NAME TEST-NAME COMMAND...
 	[ "$tap_failed" -eq "$before" ] || show "$g"
 }
 
-for g in $(ls "$S/guests" | sed 's/\.cfg$//'); do
+for g in $(ls "$S/guests" | sed -n 's/\.cfg$//p'); do
 	diag "$g: $(result "$g" reason) in $(result "$g" seconds) s"
 done
 
