@@ -176,11 +176,14 @@ int
 net_configure(struct net_stack *s, const struct net_config *cfg,
     uint64_t now_ns)
 {
-	(void)now_ns;
+	uint32_t old_ip = s->cfg.ip;
+
 	if (net_config_check(cfg) < 0)
 		return -RT_EINVAL;
 	net_arp_flush(s);
 	s->cfg = *cfg;
+	if (cfg->ip != 0 && cfg->ip != old_ip)
+		net_tcp_readdress(s, now_ns);
 	if (cfg->has_mac)
 		memcpy(s->mac, cfg->mac, 6);
 	if (cfg->ip != 0)

@@ -259,6 +259,9 @@ void tcp_ring_read(const uint8_t *ring, uint32_t size, uint32_t pos,
 /* tcp.c */
 void net_tcp_init(struct net_stack *s);
 void net_tcp_fini(struct net_stack *s);
+/* net_configure() gave the stack a new address: the connections on any
+ * other end (net.h, net_configure). */
+void net_tcp_readdress(struct net_stack *s, uint64_t now);
 uint64_t net_tcp_poll(struct net_stack *s, uint64_t now);
 void tcp_enter(struct net_stack *s);
 void tcp_leave(struct net_stack *s);

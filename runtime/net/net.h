@@ -60,6 +60,9 @@
 #ifndef RT_EADDRINUSE
 #define RT_EADDRINUSE	98
 #endif
+#ifndef RT_EADDRNOTAVAIL
+#define RT_EADDRNOTAVAIL	99
+#endif
 #ifndef RT_ENETUNREACH
 #define RT_ENETUNREACH	101
 #endif
@@ -257,9 +260,14 @@ void net_fini(struct net_stack *s);
  * Applies (cfg): its address, mask, gateway and, when cfg->has_mac, its
  * MAC (the driver must then accept frames to net_mac()).  Forgets the
  * ARP cache, dropping waiting packets, and announces the address with a
- * gratuitous ARP request.  Returns 0, or -RT_EINVAL for a configuration
- * net_config_parse() would refuse (cfg->ip 0 is allowed: unconfigured).
- * (now_ns) is unused today; address conflict probing will need it.
+ * gratuitous ARP request.  A new address (not 0) ends the TCP
+ * connections made on another one: the peer would not know the new
+ * address, so they end with -RT_EADDRNOTAVAIL, the application told by
+ * its closed callback from the next net_poll().  Unconfiguring (cfg->ip
+ * 0, a lost DHCP lease) keeps them: if the same address comes back they
+ * go on, else their retransmissions time out.  Listeners stay.  Returns
+ * 0, or -RT_EINVAL for a configuration net_config_parse() would refuse
+ * (cfg->ip 0 is allowed: unconfigured).
  */
 int net_configure(struct net_stack *s, const struct net_config *cfg,
     uint64_t now_ns);

@@ -167,6 +167,25 @@ net_tcp_fini(struct net_stack *s)
 }
 
 void
+net_tcp_readdress(struct net_stack *s, uint64_t now)
+{
+	struct net_tcp *c;
+
+	tcp_enter(s);
+	for (c = s->tcp.conns; c != NULL; c = c->next) {
+		if (c->local_ip == s->cfg.ip || c->state == TCP_CLOSED ||
+		    (c->flags & TF_DEAD))
+			continue;
+		tcp_drop(s, c, -RT_EADDRNOTAVAIL);
+		/* A connection the application holds stays, CLOSED, for
+		 * its closed callback: net_poll() runs it now. */
+		if (!(c->flags & TF_DEAD))
+			tcp_timer(s, c, now);
+	}
+	tcp_leave(s);
+}
+
+void
 tcp_enter(struct net_stack *s)
 {
 	s->tcp.depth++;

@@ -743,6 +743,55 @@ test_ts_sack(void)
 	    "in segments of 1448 bytes, each with the timestamps");
 }
 
+/* ---- a new address ends the connections on the old one ---- */
+
+static void
+test_readdress(void)
+{
+	struct peer p, q;
+	struct net_config cfg;
+	uint64_t now = T0;
+	struct net_tcp *held;
+
+	setup();
+	app_reset(1);
+	listen_fresh();
+	establish(&p, 40030, 7, 1000, now);
+	held = app.c;
+	ok(held != NULL, "a connection the application holds");
+
+	/* The same address again (a DHCP renewal): nothing ends. */
+	if (net_config_parse(&cfg, "ip=10.0.2.15/24 gw=10.0.2.1") != 0)
+		abort();
+	is_int(net_configure(&st, &cfg, now), 0, "the same address again");
+	net_poll(&st, now);
+	ok(app.closed == 0 && app.c == held, "... the connection goes on");
+
+	/* Unconfigured (a lease lost): kept, for the address may return. */
+	memset(&cfg, 0, sizeof(cfg));
+	is_int(net_configure(&st, &cfg, now), 0, "unconfigured");
+	net_poll(&st, now);
+	ok(app.closed == 0 && app.c == held, "... the connection is kept");
+
+	/* Another address: the connection ends, told from net_poll(). */
+	if (net_config_parse(&cfg, "ip=10.0.2.16/24 gw=10.0.2.1") != 0)
+		abort();
+	is_int(net_configure(&st, &cfg, now), 0, "a new address");
+	is_int(app.closed, 0, "no callback inside net_configure()");
+	net_poll(&st, now);
+	ok(app.closed == 1 && app.err == -RT_EADDRNOTAVAIL,
+	    "closed callback from net_poll(): -RT_EADDRNOTAVAIL");
+	ok(net_poll(&st, now) == RT_TIME_INFINITY, "no timer left");
+
+	/* The listener stays, on the new address. */
+	if (net_config_parse(&cfg, "ip=10.0.2.15/24 gw=10.0.2.1") != 0 ||
+	    net_configure(&st, &cfg, now) != 0)
+		abort();
+	learn_peer(now);	/* the ARP cache went with the address */
+	establish(&q, 40031, 7, 1000, now);
+	ok(app.c != NULL && app.accepted == 2, "the listener still accepts");
+}
+
 /* ---- no callback inside the application's own calls ---- */
 
 static int in_call, reentered, echoed;
@@ -2102,6 +2151,7 @@ main(void)
 	test_persist();
 	test_back_to_back();
 	test_ts_sack();
+	test_readdress();
 	net_fini(&st);
 	return tap_done();
 }
