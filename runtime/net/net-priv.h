@@ -236,7 +236,7 @@ struct net_tcp {
 	uint64_t bytes_sent, bytes_received;
 };
 
-/* Our timestamp clock (RFC 7323 5.4): milliseconds, offset per
+/* Our timestamp clock (RFC 7323 5.4, 1 ms ticks), offset per
  * connection. */
 static inline uint32_t
 tcp_ts_now(const struct net_tcp *c, uint64_t now)

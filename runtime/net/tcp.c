@@ -525,7 +525,7 @@ tcp_new(struct net_stack *s, uint32_t rip, uint16_t rport, uint16_t lport,
 	c->local_port = lport;
 	c->remote_port = rport;
 	tcp_init_seq(c, tcp_isn(s, c->local_ip, lport, rip, rport, now));
-	/* RFC 7323 5.4: a timestamp clock offset per connection, so that
+	/* A timestamp clock offset per connection (RFC 7323, privacy), so that
 	 * our clock is not read off the option. */
 	c->ts_offset = (uint32_t)tcp_siphash(s, (uint64_t)rip << 32 |
 	    c->local_ip, ~((uint64_t)rport << 16 | lport));
