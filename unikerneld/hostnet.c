@@ -118,6 +118,13 @@ rta_at(const void *base, size_t off)
 	return (const struct rtattr *)(const void *)((const char *)base + off);
 }
 
+static const struct rtattr *
+rta_next(const struct rtattr *a, int *left)
+{
+	*left -= (int)RTA_ALIGN(a->rta_len);
+	return rta_at(a, RTA_ALIGN(a->rta_len));
+}
+
 /*
  * Sends (r) and reads the answer: the kernel's error (0 is the
  * acknowledgement) into (*kerr), or, for a request that returns data, the
@@ -221,8 +228,7 @@ link_parse(const struct nlmsghdr *h, struct hostnet_link *l)
 	l->index = ifi->ifi_index;
 	l->up = (ifi->ifi_flags & IFF_UP) != 0;
 	for (a = rta_at(ifi, NLMSG_ALIGN(sizeof(*ifi))); RTA_OK(a, len);
-	    len -= (int)RTA_ALIGN(a->rta_len),
-	    a = rta_at(a, RTA_ALIGN(a->rta_len))) {
+	    a = rta_next(a, &len)) {
 		if (a->rta_type == IFLA_MTU && RTA_PAYLOAD(a) >= 4)
 			memcpy(&l->mtu, RTA_DATA(a), 4);
 		else if (a->rta_type == IFLA_MASTER && RTA_PAYLOAD(a) >= 4)
@@ -230,8 +236,7 @@ link_parse(const struct nlmsghdr *h, struct hostnet_link *l)
 		else if (a->rta_type == IFLA_LINKINFO) {
 			blen = (int)RTA_PAYLOAD(a);
 			for (b = RTA_DATA(a); RTA_OK(b, blen);
-			    blen -= (int)RTA_ALIGN(b->rta_len),
-			    b = rta_at(b, RTA_ALIGN(b->rta_len)))
+			    b = rta_next(b, &blen))
 				if (b->rta_type == IFLA_INFO_KIND &&
 				    RTA_PAYLOAD(b) >= 6 &&
 				    strncmp(RTA_DATA(b), "bridge", 7) == 0)

@@ -115,11 +115,9 @@ tcp_put_syn_opts(uint8_t *o, const struct net_tcp *c, uint64_t now)
 		o[n + 3] = 2;
 		n += 4;
 	}
-	if (active || (c->flags & TF_TS)) {
+	/* On our SYN, TSecr is TS.Recent's 0: no SYN of the peer's yet. */
+	if (active || (c->flags & TF_TS))
 		n += tcp_put_ts(o + n, c, now);
-		if (active)
-			put32(o + n - 4, 0);	/* nothing to echo yet */
-	}
 	if (active || (c->flags & TF_WSCALE)) {
 		o[n] = TCP_OPT_NOP;	/* so the next starts aligned */
 		o[n + 1] = TCP_OPT_WSCALE;

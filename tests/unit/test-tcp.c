@@ -152,6 +152,13 @@ struct seg {
 	const uint8_t *data, *opt;
 };
 
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
 static struct seg
 seg_at(int i)
 {
@@ -175,10 +182,8 @@ seg_at(int i)
 		return g;
 	g.sport = (uint16_t)(th[0] << 8 | th[1]);
 	g.dport = (uint16_t)(th[2] << 8 | th[3]);
-	g.seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 |
-	    (uint32_t)th[6] << 8 | th[7];
-	g.ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 |
-	    (uint32_t)th[10] << 8 | th[11];
+	g.seq = get32(th + 4);
+	g.ack = get32(th + 8);
 	g.flags = th[13];
 	g.wnd = (uint16_t)(th[14] << 8 | th[15]);
 	g.opt = th + 20;
@@ -620,13 +625,6 @@ seg_opt(const struct seg *g, uint8_t kind)
 	return NULL;
 }
 
-static uint32_t
-get32_at(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A segment of the peer's at (seq) with a timestamps option. */
 static int
 peer_send_ts(struct peer *p, uint32_t seq, uint32_t tsval, uint32_t tsecr,
@@ -669,7 +667,7 @@ test_ts_sack(void)
 	    "a SYN with timestamps and SACK-permitted gets both back");
 	if (ts == NULL)
 		return;
-	our_ts = get32_at(ts + 2);
+	our_ts = get32(ts + 2);
 	p.seq++;
 	p.ack = g.seq + 1;
 	peer_send_ts(&p, p.seq, 0x00010204, our_ts, NULL, 0, now);
@@ -692,9 +690,9 @@ test_ts_sack(void)
 	    "options, the timestamps");
 	if (ts == NULL)
 		return;
-	is_int(get32_at(ts + 6), TB + 100, "TSecr: the first segment's TSval "
+	is_int(get32(ts + 6), TB + 100, "TSecr: the first segment's TSval "
 	    "(the one our last ACK pointed into)");
-	is_int((long long)(get32_at(ts + 2) - our_ts), 5,
+	is_int((long long)(get32(ts + 2) - our_ts), 5,
 	    "TSval: our clock, 5 ms after the SYN-ACK's");
 	ok(seg_opt(&g, 5) == NULL, "no SACK blocks with nothing held");
 
@@ -705,26 +703,26 @@ test_ts_sack(void)
 	g = seg_at(0);
 	sk = seg_opt(&g, 5);
 	ok(sink.n == 1 && g.ack == a && sk != NULL && sk[1] == 10 &&
-	    get32_at(sk + 2) == a + 1000 && get32_at(sk + 6) == a + 1500,
+	    get32(sk + 2) == a + 1000 && get32(sk + 6) == a + 1500,
 	    "a segment past a gap: a duplicate ACK with its SACK block");
 	ts = seg_opt(&g, 8);
-	ok(ts != NULL && get32_at(ts + 6) == TB + 100,
+	ok(ts != NULL && get32(ts + 6) == TB + 100,
 	    "... echoing TS.Recent still, not its own TSval");
 	peer_send_ts(&p, a + 3000, TB + 201, our_ts, data + 3000, 400, now);
 	g = seg_at(1);
 	sk = seg_opt(&g, 5);
 	ok(sink.n == 2 && sk != NULL && sk[1] == 18 &&
-	    get32_at(sk + 2) == a + 3000 && get32_at(sk + 6) == a + 3400 &&
-	    get32_at(sk + 10) == a + 1000 && get32_at(sk + 14) == a + 1500,
+	    get32(sk + 2) == a + 3000 && get32(sk + 6) == a + 3400 &&
+	    get32(sk + 10) == a + 1000 && get32(sk + 14) == a + 1500,
 	    "another past a second gap: two blocks, the latest first");
 	peer_send_ts(&p, a, TB + 300, our_ts, data, 1000, now);
 	g = seg_at(2);
 	sk = seg_opt(&g, 5);
 	ts = seg_opt(&g, 8);
 	ok(sink.n == 3 && g.ack == a + 1500 && sk != NULL && sk[1] == 10 &&
-	    get32_at(sk + 2) == a + 3000,
+	    get32(sk + 2) == a + 3000,
 	    "the first gap filled: ACK to the next hole, one block left");
-	ok(ts != NULL && get32_at(ts + 6) == TB + 300,
+	ok(ts != NULL && get32(ts + 6) == TB + 300,
 	    "... echoing the TSval of the segment that filled it");
 	peer_send_ts(&p, a + 1500, TB + 301, our_ts, data + 1500, 1448, now);
 	peer_send_ts(&p, a + 2948, TB + 302, our_ts, data + 2948, 52, now);
